@@ -1,0 +1,51 @@
+# The README's two commands are `make demo` and `make test`; everything they need is set up here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+COLLECTION_LINK := .build/collections/ansible_collections/ocp/registry_access
+export CLUSTER_DIR ?= $(CURDIR)/.cluster
+export PORT_BASE ?= 16000
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help venv link cluster cluster-down cluster-status test test-unit test-integration demo bench clean
+
+help:
+	@echo "make demo      run the seed's whole story on a local cluster"
+	@echo "make test      every test suite and quality gate (what CI runs)"
+	@echo "make venv | cluster | cluster-down | cluster-status | test-unit | test-integration | bench"
+
+venv: $(VENV)/.stamp link
+
+# Reinstalled only when the pinned requirements change.
+$(VENV)/.stamp: requirements-dev.txt requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# ansible_collections/ocp/registry_access -> this checkout, for ansible.cfg and the tests.
+link:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@ln -sfn ../../../.. $(COLLECTION_LINK)
+
+cluster: venv
+	$(BIN)/python tests/cluster/cluster.py up
+
+cluster-down:
+	$(PYTHON) tests/cluster/cluster.py down
+
+cluster-status:
+	$(PYTHON) tests/cluster/cluster.py status
+
+test: venv cluster test-unit test-integration
+
+test-unit: venv
+	$(BIN)/pytest tests/unit -q -p no:cacheprovider \
+	  --cov=ansible_collections.ocp.registry_access.plugins.module_utils --cov-report=term-missing --cov-fail-under=90
+
+test-integration: venv cluster
+	$(BIN)/pytest tests/integration -q -p no:cacheprovider -n 2 --ansible-host-pattern localhost
+
+clean:
+	rm -rf .build tests/output .pytest_cache

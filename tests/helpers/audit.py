@@ -1,0 +1,101 @@
+"""Reads the API server's audit log: which requests a block of test code caused.
+
+The log is written at Metadata level (tests/cluster/audit-policy.yaml). A capture ends with a
+sentinel request and waits until it appears, so every earlier request is in the file.
+"""
+
+import json
+import os
+import time
+import uuid
+from collections import namedtuple
+
+WRITE_VERBS = frozenset(["create", "update", "patch", "delete", "deletecollection"])
+
+Event = namedtuple("Event", "verb resource subresource namespace name user user_agent code")
+
+
+class Capture:
+    def __init__(self):
+        self.events = []
+
+    def select(self, namespaces=None, user_agent_prefix=None, resource=None, verbs=None):
+        out = []
+        for e in self.events:
+            if namespaces is not None and e.namespace not in namespaces:
+                continue
+            if user_agent_prefix is not None and not (e.user_agent or "").startswith(user_agent_prefix):
+                continue
+            if resource is not None and e.resource != resource:
+                continue
+            if verbs is not None and e.verb not in verbs:
+                continue
+            out.append(e)
+        return out
+
+    def writes(self, **kwargs):
+        return self.select(verbs=WRITE_VERBS, **kwargs)
+
+    def summary(self, events=None):
+        """Events as short strings, for readable assertion messages."""
+        return ["%s %s%s %s/%s %s" % (e.verb, e.resource, "/" + e.subresource if e.subresource else "",
+                                      e.namespace or "-", e.name or "-", e.code)
+                for e in (self.events if events is None else events)]
+
+
+class AuditLog:
+    def __init__(self, path, api):
+        self.path = path
+        self.api = api
+
+    def _size(self):
+        try:
+            return os.path.getsize(self.path)
+        except OSError:
+            return 0
+
+    def capture(self):
+        return _CaptureBlock(self)
+
+    def read_from(self, offset, sentinel):
+        deadline = time.time() + 15
+        while True:
+            with open(self.path, "rb") as f:
+                f.seek(offset)
+                lines = f.read().splitlines()
+            events, found = [], False
+            for line in lines:
+                try:
+                    raw = json.loads(line)
+                except ValueError:
+                    continue  # a line still being written
+                if raw.get("stage") != "ResponseComplete":
+                    continue
+                ref = raw.get("objectRef") or {}
+                if ref.get("name") == sentinel:
+                    found = True
+                    continue
+                events.append(Event(raw.get("verb"), ref.get("resource"), ref.get("subresource"),
+                                    ref.get("namespace"), ref.get("name"), raw.get("user", {}).get("username"),
+                                    raw.get("userAgent"), raw.get("responseStatus", {}).get("code")))
+            if found:
+                return events
+            if time.time() > deadline:
+                raise AssertionError("audit sentinel %s never reached %s" % (sentinel, self.path))
+            time.sleep(0.1)
+
+
+class _CaptureBlock:
+    def __init__(self, log):
+        self.log = log
+        self.capture = Capture()
+
+    def __enter__(self):
+        self.offset = self.log._size()  # pylint: disable=protected-access
+        return self.capture
+
+    def __exit__(self, *exc):
+        sentinel = "audit-sentinel-" + uuid.uuid4().hex[:10]
+        self.log.api.get_or_none("/api/v1/namespaces/default/configmaps/" + sentinel)
+        self.capture.events = self.log.read_from(self.offset, sentinel)
+        return False

@@ -1,0 +1,62 @@
+"""Fixtures for tests against the real local control plane (tests/cluster/cluster.py)."""
+
+import fcntl
+import os
+
+import pytest
+
+from cluster import Cluster
+from helpers.audit import AuditLog
+from helpers.kube import Api, unique
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """The local cluster, started if it is not running (one starter among xdist workers)."""
+    c = Cluster()
+    os.makedirs(os.path.dirname(c.dir), exist_ok=True)
+    with open(c.dir + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not c.healthy():
+            c.up()
+    return c
+
+
+@pytest.fixture(scope="session")
+def api(cluster):
+    return Api(cluster.server, cluster.ca_cert, token=cluster.admin_token)
+
+
+@pytest.fixture(scope="session")
+def audit(cluster, api):
+    return AuditLog(cluster.audit_log, api)
+
+
+@pytest.fixture
+def namespace_factory(api, request):
+    """Creates uniquely named namespaces (optionally labelled) and deletes them after the test."""
+    created = []
+
+    def make(prefix="t", labels=None, wait_for_default_sa=False):
+        name = unique(prefix)[:63]
+        api.create("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                           "metadata": {"name": name, "labels": labels or {}}})
+        created.append(name)
+        if wait_for_default_sa:
+            api.wait_for("/api/v1/namespaces/%s/serviceaccounts/default" % name)
+        return name
+
+    yield make
+    for name in created:
+        api.delete("/api/v1/namespaces/" + name)
+
+
+@pytest.fixture
+def namespace(namespace_factory):
+    return namespace_factory()
+
+
+@pytest.fixture(scope="session")
+def connection(cluster):
+    """Module arguments that point the collection at the local cluster."""
+    return {"kubeconfig": cluster.kubeconfig}
