@@ -9,12 +9,20 @@ export PORT_BASE ?= 16000
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv link cluster cluster-down cluster-status test test-unit test-integration demo bench clean
+.PHONY: help deps venv link cluster cluster-down cluster-status test test-unit test-integration demo bench clean
 
 help:
 	@echo "make demo      run the seed's whole story on a local cluster"
 	@echo "make test      every test suite and quality gate (what CI runs)"
 	@echo "make venv | cluster | cluster-down | cluster-status | test-unit | test-integration | bench"
+
+# Debian packages the registry pull test runs (tests/helpers/registry.py); installed only if missing.
+deps:
+	@for bin in /usr/bin/docker-registry /usr/bin/skopeo /usr/bin/htpasswd; do test -x $$bin || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-registry skopeo apache2-utils; \
+	fi
 
 venv: $(VENV)/.stamp link
 
@@ -44,7 +52,7 @@ test-unit: venv
 	$(BIN)/pytest tests/unit -q -p no:cacheprovider \
 	  --cov=ansible_collections.ocp.registry_access.plugins.module_utils --cov-report=term-missing --cov-fail-under=90
 
-test-integration: venv cluster
+test-integration: deps venv cluster
 	$(BIN)/pytest tests/integration -q -p no:cacheprovider -n 2 --ansible-host-pattern localhost
 
 clean:

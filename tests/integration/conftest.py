@@ -60,3 +60,10 @@ def namespace(namespace_factory):
 def connection(cluster):
     """Module arguments that point the collection at the local cluster."""
     return {"kubeconfig": cluster.kubeconfig}
+
+
+@pytest.fixture(scope="session")
+def kubectl(cluster):
+    """argv prefix of the kubectl built with the cluster, pointed at it."""
+    from cluster import build
+    return [os.path.join(build(), "kubectl"), "--kubeconfig", cluster.kubeconfig]

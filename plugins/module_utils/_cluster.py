@@ -1,0 +1,502 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, ocp.registry_access contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# private: do not use from other collections
+
+"""The one Kubernetes API client of the collection.
+
+Connection options and K8S_AUTH_* variables as kubernetes.core has them, kubeconfig (path or
+dict), in-cluster config, impersonation; raw JSON requests over one urllib3 pool with bounded
+retries on 429, 5xx and dropped connections; optimistic read-modify-write retried on 409; API
+errors as one-line messages with credentials redacted.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+import json
+import os
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
+
+try:
+    import urllib3
+    HAS_URLLIB3 = True
+    URLLIB3_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - urllib3 comes with the kubernetes client
+    HAS_URLLIB3 = False
+    URLLIB3_IMPORT_ERROR = exc
+
+COLLECTION_VERSION = '0.1.0'
+USER_AGENT = 'ocp.registry_access/%s' % COLLECTION_VERSION
+MANAGED_BY = {'app.kubernetes.io/managed-by': 'ocp.registry_access'}
+
+RETRY_STATUSES = frozenset([429, 500, 502, 503, 504])
+MAX_ATTEMPTS = 6
+MAX_CONFLICT_ATTEMPTS = 10
+BACKOFF_BASE = 0.2
+BACKOFF_CAP = 5.0
+REQUEST_TIMEOUT = 30
+MAX_PARALLEL = 16
+LIST_PAGE = 500
+
+
+def _env(*names):
+    return (env_fallback, list(names))
+
+
+# Names, aliases and variables as in kubernetes.core (both spellings of each variable).
+CONNECTION_ARG_SPEC = dict(
+    kubeconfig=dict(type='raw', fallback=_env('K8S_AUTH_KUBECONFIG')),
+    context=dict(type='str', fallback=_env('K8S_AUTH_CONTEXT')),
+    host=dict(type='str', fallback=_env('K8S_AUTH_HOST')),
+    api_key=dict(type='str', no_log=True, fallback=_env('K8S_AUTH_API_KEY')),
+    validate_certs=dict(type='bool', aliases=['verify_ssl'], fallback=_env('K8S_AUTH_VALIDATE_CERTS', 'K8S_AUTH_VERIFY_SSL')),
+    ca_cert=dict(type='path', aliases=['ssl_ca_cert'], fallback=_env('K8S_AUTH_CA_CERT', 'K8S_AUTH_SSL_CA_CERT')),
+    client_cert=dict(type='path', aliases=['cert_file'], fallback=_env('K8S_AUTH_CLIENT_CERT', 'K8S_AUTH_CERT_FILE')),
+    client_key=dict(type='path', aliases=['key_file'], no_log=False, fallback=_env('K8S_AUTH_CLIENT_KEY', 'K8S_AUTH_KEY_FILE')),
+    proxy=dict(type='str', fallback=_env('K8S_AUTH_PROXY')),
+    no_proxy=dict(type='str', fallback=_env('K8S_AUTH_NO_PROXY')),
+    impersonate_user=dict(type='str', fallback=_env('K8S_AUTH_IMPERSONATE_USER')),
+    impersonate_groups=dict(type='list', elements='str', fallback=_env('K8S_AUTH_IMPERSONATE_GROUPS')),
+)
+
+# Fields of a kubeconfig user that are credentials.
+KUBECONFIG_SECRET_FIELDS = ('token', 'password', 'client-key-data', 'client-certificate-data')
+
+
+class ApiError(Exception):
+    """An API request that failed; str() is one line, safe to show."""
+
+    def __init__(self, status, reason, message, method=None, path=None):
+        super(ApiError, self).__init__(message)
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.method = method
+        self.path = path
+
+    def __str__(self):
+        where = '%s %s: ' % (self.method, self.path) if self.method else ''
+        code = 'HTTP %s %s: ' % (self.status, self.reason) if self.status else ''
+        return '%s%s%s' % (where, code, self.message)
+
+
+class ConfigError(Exception):
+    """The connection options do not describe a usable cluster."""
+
+
+def kubeconfig_secret_values(kubeconfig):
+    """Credential strings in a kubeconfig dict (for no_log_values)."""
+    values = set()
+    if not isinstance(kubeconfig, dict):
+        return values
+    for user in kubeconfig.get('users') or []:
+        fields = (user or {}).get('user') or {}
+        for key in KUBECONFIG_SECRET_FIELDS:
+            if isinstance(fields.get(key), str) and fields[key]:
+                values.add(fields[key])
+    return values
+
+
+def one_line(text, limit=600):
+    text = ' '.join(str(text).split())
+    return text if len(text) <= limit else text[:limit] + '...'
+
+
+def resource_path(resource, namespace=None, name=None, group=None, version='v1', subresource=None):
+    """URL path of a resource: core group when group is None."""
+    base = '/api/%s' % version if not group else '/apis/%s/%s' % (group, version)
+    if namespace:
+        base += '/namespaces/%s' % quote(namespace, safe='')
+    base += '/' + resource
+    if name:
+        base += '/' + quote(name, safe='')
+    if subresource:
+        base += '/' + subresource
+    return base
+
+
+class Connection(object):
+    """Resolved endpoint and credentials."""
+
+    def __init__(self, host, headers=None, ca_cert=None, client_cert=None, client_key=None,
+                 verify=True, proxy=None, no_proxy=None, refresh=None):
+        self.host = host.rstrip('/')
+        self.headers = headers or {}
+        self.ca_cert = ca_cert
+        self.client_cert = client_cert
+        self.client_key = client_key
+        self.verify = verify
+        self.proxy = proxy
+        self.no_proxy = no_proxy
+        self.refresh = refresh
+
+
+def _authorization(cfg):
+    token = (cfg.api_key or {}).get('authorization') or (cfg.api_key or {}).get('BearerToken')
+    if token:
+        prefix = (cfg.api_key_prefix or {}).get('authorization')
+        return '%s %s' % (prefix, token) if prefix and not token.startswith(prefix) else token
+    if cfg.username and cfg.password:
+        return urllib3.make_headers(basic_auth='%s:%s' % (cfg.username, cfg.password))['authorization']
+    return None
+
+
+def _from_kubernetes_configuration(cfg):
+    auth = _authorization(cfg)
+    refresh = None
+    if cfg.refresh_api_key_hook is not None:
+        # exec plugins and auth providers renew the token through this hook
+        def refresh():
+            cfg.refresh_api_key_hook(cfg)
+            return _authorization(cfg)
+    return Connection(cfg.host, headers={'Authorization': auth} if auth else {}, ca_cert=cfg.ssl_ca_cert,
+                      client_cert=cfg.cert_file, client_key=cfg.key_file, verify=cfg.verify_ssl, proxy=cfg.proxy,
+                      no_proxy=getattr(cfg, 'no_proxy', None), refresh=refresh)
+
+
+def _load_kubeconfig(kubeconfig, context):
+    try:
+        from kubernetes import config as kconfig
+        from kubernetes.client import Configuration
+    except ImportError:
+        raise ConfigError(missing_required_lib('kubernetes') + ' (needed to read a kubeconfig)')
+    cfg = Configuration()
+    try:
+        if isinstance(kubeconfig, dict):
+            kconfig.load_kube_config_from_dict(kubeconfig, context=context, client_configuration=cfg, persist_config=False)
+        else:
+            kconfig.load_kube_config(config_file=kubeconfig, context=context, client_configuration=cfg, persist_config=False)
+    except Exception as e:  # the kubernetes client raises many types here
+        raise ConfigError('cannot use kubeconfig %s: %s' % ('(dict)' if isinstance(kubeconfig, dict) else kubeconfig, one_line(e)))
+    return _from_kubernetes_configuration(cfg)
+
+
+def _load_incluster():
+    token_file = '/var/run/secrets/kubernetes.io/serviceaccount/token'
+    host, port = os.environ.get('KUBERNETES_SERVICE_HOST'), os.environ.get('KUBERNETES_SERVICE_PORT')
+    if not (host and port and os.path.exists(token_file)):
+        return None
+    with open(token_file) as f:
+        token = f.read().strip()
+    if ':' in host:
+        host = '[%s]' % host
+    return Connection('https://%s:%s' % (host, port), headers={'Authorization': 'Bearer ' + token},
+                      ca_cert='/var/run/secrets/kubernetes.io/serviceaccount/ca.crt')
+
+
+def resolve_connection(params):
+    """The Connection described by the module's connection options (kubernetes.core's precedence)."""
+    kubeconfig, context = params.get('kubeconfig'), params.get('context')
+    if kubeconfig is not None and not isinstance(kubeconfig, (str, dict)):
+        raise ConfigError('kubeconfig must be a path or a dict')
+    if isinstance(kubeconfig, str):
+        kubeconfig = os.path.expanduser(kubeconfig)
+        if not os.path.exists(kubeconfig):
+            raise ConfigError('kubeconfig %s does not exist' % kubeconfig)
+    conn = None
+    if kubeconfig is not None or (context and not params.get('host')):
+        conn = _load_kubeconfig(kubeconfig, context)
+    elif params.get('host'):
+        conn = Connection(params['host'])
+    else:
+        conn = _load_incluster()
+        if conn is None:
+            default = os.path.expanduser(os.environ.get('KUBECONFIG', '~/.kube/config').split(os.pathsep)[0])
+            if not os.path.exists(default):
+                raise ConfigError('no cluster given: set host and api_key, or kubeconfig (or K8S_AUTH_* variables), '
+                                  'or run in a pod; %s does not exist' % default)
+            conn = _load_kubeconfig(default, context)
+    # Explicit options override what a kubeconfig says, as in kubernetes.core.
+    if params.get('host'):
+        conn.host = params['host'].rstrip('/')
+    if params.get('api_key'):
+        conn.headers['Authorization'] = 'Bearer ' + params['api_key']
+        conn.refresh = None
+    if params.get('ca_cert'):
+        conn.ca_cert = params['ca_cert']
+    if params.get('client_cert'):
+        conn.client_cert = params['client_cert']
+    if params.get('client_key'):
+        conn.client_key = params['client_key']
+    if params.get('validate_certs') is not None:
+        conn.verify = params['validate_certs']
+    if params.get('proxy'):
+        conn.proxy = params['proxy']
+    if params.get('no_proxy'):
+        conn.no_proxy = params['no_proxy']
+    if params.get('impersonate_user'):
+        conn.headers['Impersonate-User'] = params['impersonate_user']
+    if params.get('impersonate_groups'):
+        conn.headers['Impersonate-Group'] = list(params['impersonate_groups'])
+    if not conn.host.startswith(('https://', 'http://')):
+        raise ConfigError('host %s must start with https:// or http://' % conn.host)
+    return conn
+
+
+def _bypass_proxy(host, no_proxy):
+    hostname = host.split('://', 1)[-1].split('/', 1)[0].rsplit(':', 1)[0].strip('[]')
+    for entry in (no_proxy or '').split(','):
+        entry = entry.strip().lstrip('*').lstrip('.')
+        if entry and (hostname == entry or hostname.endswith('.' + entry)):
+            return True
+    return False
+
+
+class Client(object):
+    """Raw JSON requests to the API server, with retries and safe errors."""
+
+    def __init__(self, connection, redact=None, sleep=time.sleep):
+        if not HAS_URLLIB3:  # pragma: no cover
+            raise ConfigError(missing_required_lib('urllib3'))
+        self.conn = connection
+        self.redact = redact or (lambda text: text)
+        self.sleep = sleep
+        self.warnings = []
+        self.requests_sent = 0
+        kwargs = dict(maxsize=MAX_PARALLEL, block=True, retries=False,
+                      timeout=urllib3.Timeout(connect=10, read=REQUEST_TIMEOUT))
+        if connection.host.startswith('https://'):
+            kwargs.update(cert_reqs='CERT_REQUIRED' if connection.verify else 'CERT_NONE',
+                          ca_certs=connection.ca_cert, cert_file=connection.client_cert, key_file=connection.client_key)
+            if not connection.verify:
+                urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        if connection.proxy and not _bypass_proxy(connection.host, connection.no_proxy):
+            self.http = urllib3.ProxyManager(connection.proxy, **kwargs)
+        else:
+            self.http = urllib3.PoolManager(**kwargs)
+
+    @classmethod
+    def from_module(cls, module, redact=None):
+        """A client for an AnsibleModule, or fail_json with why not."""
+        kubeconfig = module.params.get('kubeconfig')
+        for value in kubeconfig_secret_values(kubeconfig):
+            module.no_log_values.add(value)
+        try:
+            return cls(resolve_connection(module.params), redact=redact)
+        except ConfigError as e:
+            module.fail_json(msg=str(e))
+
+    # -- one request --------------------------------------------------------------------
+
+    def _headers(self, content_type):
+        headers = urllib3.HTTPHeaderDict()
+        headers['Accept'] = 'application/json'
+        headers['User-Agent'] = USER_AGENT
+        for key, value in self.conn.headers.items():
+            for item in (value if isinstance(value, list) else [value]):
+                headers.add(key, item)
+        if self.conn.refresh is not None:
+            auth = self.conn.refresh()
+            if auth:
+                headers['Authorization'] = auth
+        if content_type:
+            headers['Content-Type'] = content_type
+        return headers
+
+    def request(self, method, path, body=None, query=None, content_type='application/json'):
+        """Decoded JSON of a successful request; ApiError otherwise. Retries what is safe to retry."""
+        url = self.conn.host + path
+        if query:
+            url += '?' + urlencode(sorted((k, v) for k, v in query.items() if v is not None))
+        data = None if body is None else json.dumps(body, separators=(',', ':')).encode('utf-8')
+        headers = self._headers(content_type if body is not None else None)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self.requests_sent += 1
+                resp = self.http.request(method, url, body=data, headers=headers, preload_content=True)
+            except (urllib3.exceptions.HTTPError, OSError) as e:
+                if attempt < MAX_ATTEMPTS:
+                    self._backoff(attempt)
+                    continue
+                raise ApiError(None, None, 'cannot reach the API server at %s after %d attempts: %s'
+                               % (self.conn.host, attempt, self.redact(one_line(e))), method, path)
+            for warning in resp.headers.getlist('Warning'):
+                self._warn(warning)
+            if resp.status in RETRY_STATUSES and attempt < MAX_ATTEMPTS:
+                self._backoff(attempt, resp.headers.get('Retry-After'))
+                continue
+            if resp.status >= 400:
+                raise self._error(resp, method, path)
+            if not resp.data:
+                return {}
+            return json.loads(resp.data.decode('utf-8'))
+
+    def _warn(self, header):
+        # Warning: 299 - "message"
+        text = header.split(' ', 2)[-1].strip().strip('"')
+        text = self.redact(one_line(text))
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+    def _backoff(self, attempt, retry_after=None):
+        delay = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** (attempt - 1)))
+        if retry_after:
+            try:
+                delay = min(BACKOFF_CAP, max(delay, float(retry_after)))
+            except ValueError:
+                pass
+        self.sleep(delay * (0.5 + random.random() / 2))
+
+    def _error(self, resp, method, path):
+        reason, message = resp.reason or '', ''
+        try:
+            status = json.loads(resp.data.decode('utf-8'))
+            message = status.get('message') or ''
+            reason = status.get('reason') or reason
+        except (ValueError, AttributeError, UnicodeDecodeError):
+            message = resp.data.decode('utf-8', 'replace') if resp.data else ''
+        return ApiError(resp.status, reason, self.redact(one_line(message or reason)), method, path)
+
+    # -- verbs --------------------------------------------------------------------------
+
+    def get(self, path):
+        """The object, or None when it does not exist."""
+        try:
+            return self.request('GET', path)
+        except ApiError as e:
+            if e.status == 404:
+                return None
+            raise
+
+    def list(self, path, label_selector=None, field_selector=None):
+        """Every item of a collection, page by page."""
+        items, token = [], None
+        while True:
+            page = self.request('GET', path, query={'labelSelector': label_selector, 'fieldSelector': field_selector,
+                                                    'limit': LIST_PAGE, 'continue': token})
+            items.extend(page.get('items') or [])
+            token = (page.get('metadata') or {}).get('continue')
+            if not token:
+                return items
+
+    def create(self, path, obj):
+        return self.request('POST', path, obj)
+
+    def replace(self, path, obj):
+        return self.request('PUT', path, obj)
+
+    def delete(self, path, resource_version=None):
+        """Delete; True if it was deleted, False if it was already gone."""
+        body = None
+        if resource_version:
+            body = {'kind': 'DeleteOptions', 'apiVersion': 'v1', 'preconditions': {'resourceVersion': resource_version}}
+        try:
+            self.request('DELETE', path, body)
+            return True
+        except ApiError as e:
+            if e.status == 404:
+                return False
+            raise
+
+    def read_modify_write(self, path, mutate, current=None):
+        """Optimistic update: mutate(copy of the object) returns the desired object or None for no change.
+
+        The write carries the read resourceVersion; on 409 the object is read again and mutate
+        runs on the fresh copy, so concurrent edits by others are never overwritten.
+        Returns (object after, changed). The object must exist (None is passed to mutate if not).
+        """
+        for _attempt in range(MAX_CONFLICT_ATTEMPTS):
+            if current is None:
+                current = self.get(path)
+            desired = mutate(copy.deepcopy(current))
+            if desired is None:
+                return current, False
+            try:
+                return self.replace(path, desired), True
+            except ApiError as e:
+                if e.status != 409:
+                    raise
+                current = None
+                self._backoff(1)
+        raise ApiError(409, 'Conflict', 'gave up after %d conflicting updates' % MAX_CONFLICT_ATTEMPTS, 'PUT', path)
+
+    def parallel(self, func, items):
+        """func(item) for each item, at most MAX_PARALLEL at once; results (or exceptions) in order."""
+        items = list(items)
+
+        def call(item):
+            try:
+                return func(item)
+            except Exception as e:  # pylint: disable=broad-except - returned to the caller, per item
+                return e
+
+        if len(items) <= 1:
+            return [call(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(items))) as pool:
+            return list(pool.map(call, items))
+
+    # -- helpers shared by the modules ----------------------------------------------------
+
+    def namespaces(self, namespace=None, namespaces=None, selector=None, exclude=None):
+        """Target namespace names from the module's namespace options (sorted, unique)."""
+        import fnmatch
+        if namespace:
+            names = [namespace]
+        elif namespaces:
+            names = list(namespaces)
+        else:
+            names = [ns['metadata']['name'] for ns in self.list('/api/v1/namespaces', label_selector=selector)]
+        excluded = exclude or []
+        return sorted(set(n for n in names if not any(fnmatch.fnmatchcase(n, pattern) for pattern in excluded)))
+
+    def existing_namespaces(self, names):
+        """The subset of names that are existing namespaces (one list, or a read each if listing is forbidden)."""
+        names = list(names)
+        if len(names) > 2:
+            try:
+                return set(ns['metadata']['name'] for ns in self.list('/api/v1/namespaces')) & set(names)
+            except ApiError as e:
+                if e.status != 403:
+                    raise
+        results = self.parallel(lambda n: self.get(resource_path('namespaces', name=n)), names)
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+        return set(n for n, obj in zip(names, results) if obj is not None)
+
+    def list_by_namespace(self, resource, namespaces, group=None, version='v1', field_selector=None):
+        """{namespace: [objects]} of a resource in each namespace.
+
+        One cluster-wide list when there are many namespaces (one request instead of one per
+        namespace); a list per namespace, in parallel, when that is forbidden (a project admin) or
+        there are few namespaces.
+        """
+        namespaces = list(namespaces)
+        found = dict((ns, []) for ns in namespaces)
+        if len(namespaces) > 2:
+            try:
+                for obj in self.list(resource_path(resource, group=group, version=version), field_selector=field_selector):
+                    ns = obj['metadata']['namespace']
+                    if ns in found:
+                        found[ns].append(obj)
+                return found
+            except ApiError as e:
+                if e.status != 403:
+                    raise
+        results = self.parallel(lambda ns: self.list(resource_path(resource, ns, group=group, version=version),
+                                                     field_selector=field_selector), namespaces)
+        for ns, objs in zip(namespaces, results):
+            if isinstance(objs, Exception):
+                raise objs
+            found[ns] = objs
+        return found
+
+    def objects_by_namespace(self, resource, name, namespaces, group=None, version='v1'):
+        """{namespace: object or None} for a named object in each namespace (a list with a field selector)."""
+        found = self.list_by_namespace(resource, namespaces, group=group, version=version,
+                                       field_selector='metadata.name=%s' % name)
+        return dict((ns, objs[0] if objs else None) for ns, objs in found.items())
+
+    def api_warnings(self):
+        return list(self.warnings)

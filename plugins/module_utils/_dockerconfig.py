@@ -1,0 +1,527 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, ocp.registry_access contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# private: do not use from other collections
+
+"""Docker registry auth configs (Kubernetes pull secrets): parse, build, compare, merge, write, redact.
+
+Pure logic, no I/O. Error messages name the registry key and what is wrong, never a credential
+or the raw document.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import collections
+import decimal
+import hashlib
+import ipaddress
+import json
+import math
+import re
+
+KEY_DOCKERCONFIGJSON = '.dockerconfigjson'
+KEY_DOCKERCFG = '.dockercfg'
+TYPES = {
+    'dockerconfigjson': ('kubernetes.io/dockerconfigjson', KEY_DOCKERCONFIGJSON),
+    'dockercfg': ('kubernetes.io/dockercfg', KEY_DOCKERCFG),
+}
+
+CREDENTIAL_FIELDS = ('username', 'password', 'email', 'identitytoken')
+STRING_FIELDS = CREDENTIAL_FIELDS + ('auth',)
+
+
+class DockerConfigError(ValueError):
+    """A docker config, entry or registry key is invalid; the message never holds a credential."""
+
+
+DockerConfig = collections.namedtuple('DockerConfig', ['auths', 'layout', 'extra'])
+DockerConfig.__doc__ = """A parsed docker config: auths (key -> entry), layout ('dockerconfigjson' or 'dockercfg'), extra top-level keys."""
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+_JSON_TYPE_NAMES = ((bool, 'boolean'), (str, 'string'), (int, 'number'), (float, 'number'),
+                    (dict, 'object'), (list, 'array'), (type(None), 'null'))
+
+# Text before an '@' in the authority part may be user:password (https://user:pw@host), so it is masked.
+# Go's base64.StdEncoding: standard alphabet, length a multiple of 4, padding only at the end.
+_BASE64 = re.compile(r'(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?')
+_USERINFO = re.compile(r'^((?:[A-Za-z][A-Za-z0-9+.-]*://)?)[^/]*@')
+
+
+def _json_type(value):
+    for cls, name in _JSON_TYPE_NAMES:
+        if isinstance(value, cls):
+            return name
+    return type(value).__name__
+
+
+def _shown(key):
+    """A registry key as it may appear in a message: any user:password@ part masked."""
+    return repr(_USERINFO.sub(r'\1***@', key)) if isinstance(key, str) else repr(key)
+
+
+def _where(key):
+    return 'registry %s' % _shown(key) if key is not None else 'registry entry'
+
+
+def _decode_auth(auth, key):
+    """(username, password) from an `auth` field: strict base64 of UTF-8 'username:password'."""
+    if not _BASE64.fullmatch(auth):
+        raise DockerConfigError('%s: auth is not valid base64 (standard alphabet, padding required)' % _where(key))
+    raw = base64.b64decode(auth)
+    try:
+        text = raw.decode('utf-8')
+    except UnicodeDecodeError:
+        raise DockerConfigError('%s: auth does not decode to UTF-8 text' % _where(key))
+    if ':' not in text:
+        raise DockerConfigError("%s: auth does not decode to 'username:password' (no ':' separator)" % _where(key))
+    username, password = text.split(':', 1)
+    return username, password
+
+
+def _encode_auth(username, password):
+    return base64.b64encode(('%s:%s' % (username or '', password or '')).encode('utf-8')).decode('ascii')
+
+
+# -- parse and decode --------------------------------------------------------------------------
+
+def _reject_constant(name):
+    # Python's json accepts NaN and Infinity; Go's (the kubelet's) does not.
+    raise DockerConfigError('the document is not valid JSON: %s is not a JSON value' % name)
+
+
+def _load(data):
+    if isinstance(data, dict):
+        try:
+            # A round trip through JSON copies the mapping and rejects what JSON cannot hold.
+            data = json.dumps(data, allow_nan=False)
+        except (TypeError, ValueError):
+            raise DockerConfigError('the document holds values that JSON cannot represent')
+    elif isinstance(data, (bytes, bytearray)):
+        try:
+            data = bytes(data).decode('utf-8')
+        except UnicodeDecodeError:
+            raise DockerConfigError('the document is not UTF-8 text')
+    elif not isinstance(data, str):
+        raise DockerConfigError('a docker config must be JSON text or a mapping, not %s' % _json_type(data))
+    if not data.strip():
+        raise DockerConfigError('the document is empty')
+    try:
+        return json.loads(data, parse_constant=_reject_constant)
+    except json.JSONDecodeError as e:
+        # e.msg may quote a character of the document (r"Invalid \escape: 'x'"): keep the part before it.
+        reason = re.sub(r':\s.*$', '', e.msg)
+        raise DockerConfigError('the document is not valid JSON: %s at line %d column %d' % (reason, e.lineno, e.colno))
+
+
+def parse_config(data):
+    """Parse a docker config (bytes, JSON text or dict) of either layout into a DockerConfig; validates every entry."""
+    document = _load(data)
+    if not isinstance(document, dict):
+        raise DockerConfigError('the top level of a docker config must be a JSON object, not %s' % _json_type(document))
+    if 'auths' in document:
+        layout = 'dockerconfigjson'
+        auths = document['auths']
+        if not isinstance(auths, dict):
+            raise DockerConfigError("'auths' must be a JSON object of registry keys, not %s" % _json_type(auths))
+        extra = dict((k, v) for k, v in document.items() if k != 'auths')
+    else:
+        layout = 'dockercfg'
+        auths = document
+        extra = {}
+    for key, entry in auths.items():
+        if key == '':
+            raise DockerConfigError('a registry key is empty')
+        if not isinstance(entry, dict):
+            raise DockerConfigError('%s: the entry must be a JSON object, not %s' % (_where(key), _json_type(entry)))
+        decode_entry(entry, key)
+    return DockerConfig(auths=auths, layout=layout, extra=extra)
+
+
+def decode_entry(entry, key=None):
+    """The credentials an entry gives: dict of username, password, email, identitytoken (None when absent or empty).
+
+    A non-empty `auth` wins over the username/password fields, as in the kubelet and containers/image.
+    `key` only names the registry in error messages.
+    """
+    if not isinstance(entry, dict):
+        raise DockerConfigError('%s: the entry must be a JSON object, not %s' % (_where(key), _json_type(entry)))
+    for field in STRING_FIELDS:
+        value = entry.get(field)
+        if value is not None and not isinstance(value, str):
+            raise DockerConfigError('%s: %s must be a string, not %s' % (_where(key), field, _json_type(value)))
+    username, password = entry.get('username'), entry.get('password')
+    if entry.get('auth'):
+        username, password = _decode_auth(entry['auth'], key)
+    # Go strings have no "absent": an empty field and a missing one mean the same to the runtime.
+    return {
+        'username': username or None,
+        'password': password or None,
+        'email': entry.get('email') or None,
+        'identitytoken': entry.get('identitytoken') or None,
+    }
+
+
+# -- build -----------------------------------------------------------------------------------
+
+def build_entry(username=None, password=None, email=None, auth=None, identity_token=None, server=None):
+    """An entry as `kubectl create secret docker-registry` writes it: username, password, email, auth[, identitytoken].
+
+    Give username and password, or auth (base64 of 'username:password'), and/or identity_token.
+    `server` only names the registry in error messages.
+    """
+    given = (('username', username), ('password', password), ('email', email), ('auth', auth),
+             ('identity_token', identity_token))
+    for name, value in given:
+        if value is not None and not isinstance(value, str):
+            raise DockerConfigError('%s: %s must be a string, not %s' % (_where(server), name, _json_type(value)))
+    pair = username is not None or password is not None
+    if pair and auth is not None:
+        raise DockerConfigError('%s: give either auth or username and password, not both' % _where(server))
+    if pair:
+        if not username or not password:
+            raise DockerConfigError('%s: username and password must both be given and not empty' % _where(server))
+        if ':' in username:
+            # base64(user:pass) is split at the first ':', so such a username could not be read back (RFC 7617).
+            raise DockerConfigError("%s: the username must not contain ':'" % _where(server))
+    elif auth is not None:
+        if not auth:
+            raise DockerConfigError('%s: auth is empty' % _where(server))
+        username, password = _decode_auth(auth, server)
+    elif not identity_token:
+        raise DockerConfigError('%s: give username and password, auth, or identity_token' % _where(server))
+
+    entry = {}
+    if username:
+        entry['username'] = username
+    if password:
+        entry['password'] = password
+    if email:
+        entry['email'] = email
+    if pair or auth is not None:
+        entry['auth'] = _encode_auth(username, password)
+    if identity_token:
+        entry['identitytoken'] = identity_token
+    return entry
+
+
+# -- serialize (Go encoding/json compatible) -------------------------------------------------
+
+# Go's json.Marshal escapes these for HTML safety; all other non-ASCII is written as raw UTF-8.
+_GO_ESCAPES = {'"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f',
+               '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029'}
+_GO_NEEDS_ESCAPE = re.compile('["\\\\<>&\u2028\u2029\x00-\x1f\ud800-\udfff]')
+
+
+def _go_escape_char(match):
+    char = match.group(0)
+    if char in _GO_ESCAPES:
+        return _GO_ESCAPES[char]
+    if '\ud800' <= char <= '\udfff':
+        # A lone surrogate (from a "\ud800" escape) is what Go's decoder turns into U+FFFD.
+        return '\ufffd'
+    return '\\u%04x' % ord(char)
+
+
+def _go_string(value):
+    return '"' + _GO_NEEDS_ESCAPE.sub(_go_escape_char, value) + '"'
+
+
+def _go_float(value):
+    if math.isnan(value) or math.isinf(value):
+        raise DockerConfigError('a docker config cannot hold NaN or Infinity')
+    magnitude = abs(value)
+    if magnitude != 0 and (magnitude < 1e-6 or magnitude >= 1e21):
+        # repr gives the shortest digits in e notation in this range, as Go does; Go writes e-7 for e-07.
+        return re.sub(r'e-0(\d)$', r'e-\1', repr(value))
+    return format(decimal.Decimal(repr(value)).normalize(), 'f')
+
+
+def _go_json(value, sort_keys):
+    """JSON text of a value as Go writes it; objects keep their order unless sort_keys (Go maps)."""
+    if isinstance(value, str):
+        return _go_string(value)
+    if value is None:
+        return 'null'
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        return _go_float(value)
+    if isinstance(value, dict):
+        keys = sorted(value) if sort_keys else list(value)
+        return '{' + ','.join('%s:%s' % (_go_string(str(k)), _go_json(value[k], False)) for k in keys) + '}'
+    if isinstance(value, (list, tuple)):
+        return '[' + ','.join(_go_json(item, False) for item in value) + ']'
+    raise DockerConfigError('a docker config cannot hold a value of type %s' % type(value).__name__)
+
+
+def _auths_json(auths):
+    parts = []
+    for key in sorted(auths):
+        if not isinstance(auths[key], dict):
+            raise DockerConfigError('%s: the entry must be a mapping, not %s' % (_where(key), _json_type(auths[key])))
+        parts.append('%s:%s' % (_go_string(key), _go_json(auths[key], False)))
+    return '{' + ','.join(parts) + '}'
+
+
+def serialize(auths, layout='dockerconfigjson', extra=None):
+    """The config as bytes, byte-compatible with kubectl (Go json.Marshal): compact, registry keys sorted, HTML-safe escapes."""
+    if layout not in TYPES:
+        raise DockerConfigError('unknown docker config layout %r; use one of %s' % (layout, ', '.join(sorted(TYPES))))
+    extra = extra or {}
+    if layout == 'dockercfg':
+        if extra:
+            raise DockerConfigError('the dockercfg layout has no place for top-level keys (%s)' % ', '.join(sorted(extra)))
+        return _auths_json(auths).encode('utf-8')
+    if 'auths' in extra:
+        raise DockerConfigError("extra top-level keys must not include 'auths'")
+    parts = ['"auths":' + _auths_json(auths)]
+    parts.extend('%s:%s' % (_go_string(k), _go_json(extra[k], False)) for k in sorted(extra))
+    return ('{' + ','.join(parts) + '}').encode('utf-8')
+
+
+# -- registry keys ---------------------------------------------------------------------------
+
+_LABEL = re.compile(r'[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?')
+# The kubelet matches keys such as *.example.com or prod.*.example.com as globs on host labels.
+_WILDCARD_LABEL = re.compile(r'[A-Za-z0-9*](?:[A-Za-z0-9*-]*[A-Za-z0-9*])?')
+_PATH = re.compile(r'[A-Za-z0-9._/-]*')
+_PORT = re.compile(r'[0-9]{1,5}')
+
+
+def _validate_host(host, where, strict):
+    if host.startswith('['):
+        if not host.endswith(']'):
+            raise DockerConfigError('%s: an IPv6 address must be written in brackets: [::1]:5000' % where)
+        if '%' in host:
+            raise DockerConfigError('%s: %s is not a valid IPv6 address (a zone does not belong in a registry key)' % (where, host))
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            raise DockerConfigError('%s: %s is not a valid IPv6 address' % (where, host))
+        return
+    if not host:
+        raise DockerConfigError('%s: the host is empty' % where)
+    if len(host) > 253:
+        raise DockerConfigError('%s: the host name is longer than 253 characters' % where)
+    if re.fullmatch(r'[0-9.]+', host):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            raise DockerConfigError('%s: %s is not a valid IPv4 address' % (where, host))
+        return
+    label_re = _LABEL if strict else _WILDCARD_LABEL
+    for label in host.split('.'):
+        if len(label) > 63 or not label_re.fullmatch(label):
+            raise DockerConfigError('%s: %r is not a valid host name label (letters, digits and inner hyphens, at most 63)'
+                                    % (where, label))
+
+
+def validate_server(server, strict=False):
+    """Raise DockerConfigError unless server is a valid registry key.
+
+    Non-strict (pull secrets, as kubectl and the kubelet accept): [http[s]://]host[:port][/path].
+    Strict (new keys of the global pull secret, as containers/image requires): no scheme, no tag or digest, no trailing '/'.
+    """
+    if not isinstance(server, str):
+        raise DockerConfigError('a registry key must be a string, not %s' % _json_type(server))
+    where = _where(server)
+    if not server:
+        raise DockerConfigError('a registry key is empty')
+    if '@' in server:
+        raise DockerConfigError("%s: contains '@': credentials and digests do not belong in a registry key" % where)
+    if any(c.isspace() or not c.isprintable() for c in server):
+        raise DockerConfigError('%s: contains whitespace or control characters' % where)
+    if '?' in server or '#' in server:
+        raise DockerConfigError("%s: contains '?' or '#': give host[:port][/path] only" % where)
+    rest = server
+    scheme = re.match(r'^[A-Za-z][A-Za-z0-9+.-]*://', server)
+    if scheme:
+        if strict:
+            raise DockerConfigError('%s: must not start with %s; the node\'s container runtime only matches host[:port][/path]'
+                                    % (where, scheme.group(0)))
+        if scheme.group(0) not in ('https://', 'http://'):
+            # The kubelet only recognises these two prefixes, spelled in lower case.
+            raise DockerConfigError("%s: the only prefixes allowed are 'https://' and 'http://'" % where)
+        rest = server[len(scheme.group(0)):]
+    hostport, slash, path = rest.partition('/')
+    path = slash + path
+    if strict and ':' in path:
+        raise DockerConfigError("%s: contains ':' after the first '/': a tag or digest does not belong in a registry key" % where)
+    if strict and path.endswith('/'):
+        raise DockerConfigError("%s: must not end with '/'" % where)
+
+    host, port = hostport, None
+    if hostport.startswith('['):
+        end = hostport.find(']')
+        if end != -1 and end + 1 < len(hostport):
+            host, after = hostport[:end + 1], hostport[end + 1:]
+            if not after.startswith(':'):
+                raise DockerConfigError('%s: unexpected text after the IPv6 address' % where)
+            port = after[1:]
+    elif hostport.count(':') > 1:
+        raise DockerConfigError('%s: an IPv6 address must be written in brackets: [::1]:5000' % where)
+    elif ':' in hostport:
+        host, port = hostport.split(':', 1)
+    _validate_host(host, where, strict)
+    if port is not None and (not _PORT.fullmatch(port) or not 1 <= int(port) <= 65535):
+        raise DockerConfigError('%s: the port must be a number from 1 to 65535' % where)
+
+    if not _PATH.fullmatch(path):
+        raise DockerConfigError("%s: the path may only hold letters, digits, '.', '_', '-' and '/'" % where)
+    if '//' in path:
+        raise DockerConfigError("%s: the path has an empty segment ('//')" % where)
+
+
+def normalize_key(server):
+    """The key the kubelet files a registry under: no http(s):// prefix, no /v1/ or /v2/, lower-case host, no trailing '/'."""
+    # Repeated like the /v1/ strip below, so that normalize_key(normalize_key(x)) == normalize_key(x).
+    rest = server
+    while rest.lower().startswith(('https://', 'http://')):
+        rest = rest.split('://', 1)[1]
+    host, slash, path = rest.partition('/')
+    path = slash + path
+    # The kubelet strips one /v1/ or /v2/; stripping all keeps normalize_key idempotent.
+    while path.startswith('/v1/') or path.startswith('/v2/'):
+        path = path[3:]
+    path = path.rstrip('/')
+    return host.lower() + path
+
+
+def find_key(auths, server):
+    """The existing key of auths that names the same registry as server, or None."""
+    wanted = normalize_key(server)
+    for key in auths:
+        if normalize_key(key) == wanted:
+            return key
+    return None
+
+
+# -- compare, merge, remove ------------------------------------------------------------------
+
+def entries_equal(a, b):
+    """True when both entries give the same credentials (decoded; base64 text is never compared)."""
+    return decode_entry(a) == decode_entry(b)
+
+
+def merge(current, desired):
+    """(new_auths, added, updated, unchanged): desired entries added or updated, every other entry kept as is.
+
+    An existing key for the same registry keeps its spelling; when several existing keys name it, each gets the entry.
+    """
+    seen = {}
+    for key in desired:
+        norm = normalize_key(key)
+        if norm in seen:
+            raise DockerConfigError('%s and %s name the same registry; give it once' % (_shown(seen[norm]), _shown(key)))
+        seen[norm] = key
+    new_auths = dict(current)
+    added, updated, unchanged = [], [], []
+    for key, entry in desired.items():
+        norm = normalize_key(key)
+        matches = [k for k in current if normalize_key(k) == norm]
+        if not matches:
+            new_auths[key] = entry
+            added.append(key)
+            continue
+        for existing in matches:
+            if entries_equal(current[existing], entry):
+                unchanged.append(existing)
+            else:
+                new_auths[existing] = entry
+                updated.append(existing)
+    return new_auths, added, updated, unchanged
+
+
+def remove(current, servers):
+    """(new_auths, removed_keys): current without every key that names one of servers."""
+    gone = set(normalize_key(s) for s in servers)
+    new_auths = {}
+    removed = []
+    for key, entry in current.items():
+        if normalize_key(key) in gone:
+            removed.append(key)
+        else:
+            new_auths[key] = entry
+    return new_auths, removed
+
+
+# -- safe views ------------------------------------------------------------------------------
+
+def _sha12(text):
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()[:12]
+
+
+def fingerprint_entry(entry):
+    """First 12 hex digits of sha256 over the decoded credentials (canonical JSON)."""
+    return _sha12(json.dumps(decode_entry(entry), sort_keys=True, separators=(',', ':')))
+
+
+def fingerprint_config(auths):
+    """First 12 hex digits of sha256 over the sorted [normalized key, entry fingerprint] pairs."""
+    pairs = sorted([normalize_key(k), fingerprint_entry(v)] for k, v in auths.items())
+    return _sha12(json.dumps(pairs, separators=(',', ':')))
+
+
+def summarize(auths):
+    """What results and diffs may show of validated auths: server, username, email and fingerprint per entry."""
+    summary = []
+    for key, entry in auths.items():
+        decoded = decode_entry(entry, key)
+        summary.append({'server': key, 'username': decoded['username'], 'email': decoded['email'],
+                        'fingerprint': fingerprint_entry(entry)})
+    return summary
+
+
+def secret_values(auths):
+    """Every credential string in auths (passwords, auth values, identity tokens), to hide from any output."""
+    values = set()
+    for key, entry in (auths or {}).items():
+        if not isinstance(entry, dict):
+            continue
+        for field in ('password', 'auth', 'identitytoken'):
+            if isinstance(entry.get(field), str):
+                values.add(entry[field])
+        try:
+            decoded = decode_entry(entry, key)
+        except DockerConfigError:
+            # Best effort: the raw fields above are hidden even when the entry does not decode.
+            continue
+        if decoded['password']:
+            values.add(decoded['password'])
+            values.add(_encode_auth(decoded['username'], decoded['password']))
+    values.discard('')
+    return values
+
+
+def _forms(value):
+    """The ways a value can show up in text: raw, base64, JSON-escaped (Python's and Go's)."""
+    return {
+        value,
+        base64.b64encode(value.encode('utf-8')).decode('ascii'),
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        _go_string(value)[1:-1],
+    }
+
+
+def redact(text, values, mask='********'):
+    """text with every value (and its base64 and JSON-escaped forms) replaced by mask, longest first."""
+    if not isinstance(text, str) or not values:
+        return text
+    forms = set()
+    for value in values:
+        if isinstance(value, str) and value:
+            forms.update(_forms(value))
+    forms.discard('')
+    if not forms:
+        return text
+    pattern = re.compile('|'.join(re.escape(f) for f in sorted(forms, key=lambda f: (-len(f), f))))
+    return pattern.sub(lambda m: mask, text)
