@@ -47,9 +47,9 @@ DockerConfig.__doc__ = """A parsed docker config: auths (key -> entry), layout (
 _JSON_TYPE_NAMES = ((bool, 'boolean'), (str, 'string'), (int, 'number'), (float, 'number'),
                     (dict, 'object'), (list, 'array'), (type(None), 'null'))
 
-# Text before an '@' in the authority part may be user:password (https://user:pw@host), so it is masked.
 # Go's base64.StdEncoding: standard alphabet, length a multiple of 4, padding only at the end.
 _BASE64 = re.compile(r'(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?')
+# Text before an '@' in the authority part may be user:password (https://user:pw@host), so it is masked.
 _USERINFO = re.compile(r'^((?:[A-Za-z][A-Za-z0-9+.-]*://)?)[^/]*@')
 
 

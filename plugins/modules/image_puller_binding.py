@@ -1,0 +1,444 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, ocp.registry_access contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: image_puller_binding
+short_description: Let service accounts, groups or users of other projects pull images from a project
+version_added: 0.1.0
+description:
+  - Binds subjects to the C(system:image-puller) ClusterRole (or another role) in one or many namespaces, or removes them,
+    compatible with C(oc policy add-role-to-user), C(oc policy add-role-to-group) and C(oc policy remove-role-from-*).
+  - A subject already bound to the role by any RoleBinding of the namespace is left alone. Missing subjects are added to the
+    RoleBinding named after the role (C(system:image-puller)), created if needed; if that name is taken by a binding of
+    another role, C(<role>-0) ... C(<role>-99) as oc does.
+  - The OpenShift-managed C(system:image-pullers) binding is never modified.
+  - With O(verify=true) the API server itself confirms, by SubjectAccessReview, that each subject may (or, for
+    O(state=absent), no longer may through these bindings) C(get imagestreams/layers) in each namespace, which is what the
+    OpenShift image registry checks before serving a pull.
+author:
+  - ocp.registry_access contributors
+extends_documentation_fragment:
+  - ocp.registry_access.cluster
+attributes:
+  check_mode:
+    support: full
+    details: No write request reaches the API server. O(verify) is skipped in check mode (nothing was granted yet).
+  diff_mode:
+    support: full
+    details: The diff lists the subjects of each binding before and after.
+  idempotent:
+    support: full
+    details: A second identical run reports no change and sends no write request.
+options:
+  namespace:
+    description: The project whose images are shared (C(project-b) in C(oc policy add-role-to-user ... -n project-b)).
+    type: str
+  namespaces:
+    description: Several projects whose images are shared.
+    type: list
+    elements: str
+  namespace_selector:
+    description: Label selector of the projects whose images are shared.
+    type: str
+  exclude_namespaces:
+    description: Namespace names or shell-style patterns left out of O(namespaces) or O(namespace_selector).
+    type: list
+    elements: str
+    default: []
+  service_accounts:
+    description:
+      - Service accounts that may pull, as C(project-a:default), C(system:serviceaccount:project-a:default), or a dict with
+        C(namespace) and C(name).
+    type: list
+    elements: raw
+    default: []
+  all_service_accounts_in:
+    description: Projects all of whose service accounts may pull (the group C(system:serviceaccounts:<project>)).
+    type: list
+    elements: str
+    default: []
+  groups:
+    description: Groups that may pull.
+    type: list
+    elements: str
+    default: []
+  users:
+    description: Users that may pull. C(system:serviceaccount:<ns>:<name>) is a service account, as in oc.
+    type: list
+    elements: str
+    default: []
+  role:
+    description: The role to bind.
+    type: str
+    default: system:image-puller
+  role_kind:
+    description: Whether O(role) is a ClusterRole or a Role of each namespace.
+    type: str
+    choices: [ClusterRole, Role]
+    default: ClusterRole
+  rolebinding_name:
+    description:
+      - Manage this one RoleBinding instead of choosing as oc does. Fails if it exists with another role.
+    type: str
+  state:
+    description:
+      - V(present) grants the role to the subjects.
+      - V(absent) removes the subjects from every binding of the role (only from O(rolebinding_name) when given); a binding
+        left with no subject is deleted unless annotated C(rbac.authorization.kubernetes.io/autoupdate=false).
+    type: str
+    choices: [present, absent]
+    default: present
+  exclusive:
+    description:
+      - With V(true) and O(state=present), the managed binding holds exactly the given subjects; others are removed from it.
+        Other bindings are not touched.
+    type: bool
+    default: false
+  verify:
+    description:
+      - After the change, ask the API server by SubjectAccessReview whether each subject may C(get imagestreams/layers) in the
+        C(image.openshift.io) group in each namespace, and fail with the reason when the answer is not the expected one.
+    type: bool
+    default: false
+seealso:
+  - module: ocp.registry_access.pull_secret
+  - name: Allowing pods to reference images across projects (OpenShift documentation)
+    description: The procedure this module implements.
+    link: https://docs.openshift.com/container-platform/latest/openshift_images/managing_images/using-image-pull-secrets.html
+'''
+
+EXAMPLES = r'''
+- name: Let project-a's default service account pull from project-b (oc policy add-role-to-user system:image-puller system:serviceaccount:project-a:default -n project-b)
+  ocp.registry_access.image_puller_binding:
+    namespace: project-b
+    service_accounts:
+      - project-a:default
+    verify: true
+
+- name: Let every service account of project-a pull from project-b (oc policy add-role-to-group system:image-puller system:serviceaccounts:project-a -n project-b)
+  ocp.registry_access.image_puller_binding:
+    namespace: project-b
+    all_service_accounts_in:
+      - project-a
+
+- name: Let the CI namespace pull from every namespace of a team, except sandboxes
+  ocp.registry_access.image_puller_binding:
+    namespace_selector: team=payments
+    exclude_namespaces: ['*-sandbox']
+    service_accounts:
+      - {namespace: ci, name: pipeline}
+
+- name: Remove the grant again (oc policy remove-role-from-user system:image-puller system:serviceaccount:project-a:default -n project-b)
+  ocp.registry_access.image_puller_binding:
+    namespace: project-b
+    service_accounts: [project-a:default]
+    state: absent
+    verify: true
+
+- name: Keep exactly these pullers in a dedicated binding
+  ocp.registry_access.image_puller_binding:
+    namespace: project-b
+    rolebinding_name: image-pullers-from-ci
+    all_service_accounts_in: [ci]
+    exclusive: true
+'''
+
+RETURN = r'''
+bindings:
+  description: The RoleBindings of the role that were considered, one entry per namespace and binding.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    namespace:
+      description: Namespace of the binding.
+      type: str
+      returned: always
+      sample: project-b
+    name:
+      description: Name of the binding.
+      type: str
+      returned: always
+      sample: system:image-puller
+    action:
+      description: What was done (or, in check mode, would be done).
+      type: str
+      returned: always
+      sample: created
+      choices: [created, updated, deleted, unchanged]
+    subjects:
+      description: The binding's subjects after the run, as C(system:serviceaccount:<ns>:<name>), C(group:<name>) or C(user:<name>).
+      type: list
+      elements: str
+      returned: always
+      sample: ['system:serviceaccount:project-a:default']
+verification:
+  description: One entry per namespace and subject when O(verify=true) (empty otherwise and in check mode).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    namespace:
+      description: The namespace checked.
+      type: str
+      returned: always
+      sample: project-b
+    subject:
+      description: The subject checked.
+      type: str
+      returned: always
+      sample: system:serviceaccount:project-a:default
+    allowed:
+      description: The API server's answer to C(get imagestreams/layers) in the namespace.
+      type: bool
+      returned: always
+      sample: true
+    reason:
+      description: The API server's reason (which binding allowed it), or why it was denied.
+      type: str
+      returned: always
+      sample: RBAC allowed by RoleBinding "system:image-puller/project-b" of ClusterRole "system:image-puller" to ServiceAccount "default/project-a"
+    ok:
+      description: Whether the answer is the expected one for O(state).
+      type: bool
+      returned: always
+      sample: true
+warnings_from_api:
+  description: Warnings the API server sent (also shown as Ansible warnings).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+'''
+
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.ocp.registry_access.plugins.module_utils import _subjects as subj
+from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import (
+    CONNECTION_ARG_SPEC, ApiError, Client, one_line, resource_path,
+)
+
+RBAC = 'rbac.authorization.k8s.io'
+ACTION_DONE = {'create': 'created', 'update': 'updated', 'delete': 'deleted', 'unchanged': 'unchanged'}
+# How the RBAC authorizer names a namespaced grant in a SubjectAccessReview's reason.
+GRANT_REASON = re.compile(r'(?<!Cluster)RoleBinding "([^"/]+)/([^"]+)" of (ClusterRole|Role) "([^"]+)"')
+PULL_ATTRIBUTES = {'verb': 'get', 'group': 'image.openshift.io', 'resource': 'imagestreams', 'subresource': 'layers'}
+
+
+def argument_spec():
+    spec = dict(
+        namespace=dict(type='str'),
+        namespaces=dict(type='list', elements='str'),
+        namespace_selector=dict(type='str'),
+        exclude_namespaces=dict(type='list', elements='str', default=[]),
+        service_accounts=dict(type='list', elements='raw', default=[]),
+        all_service_accounts_in=dict(type='list', elements='str', default=[]),
+        groups=dict(type='list', elements='str', default=[]),
+        users=dict(type='list', elements='str', default=[]),
+        role=dict(type='str', default='system:image-puller'),
+        role_kind=dict(type='str', choices=['ClusterRole', 'Role'], default='ClusterRole'),
+        rolebinding_name=dict(type='str'),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        exclusive=dict(type='bool', default=False),
+        verify=dict(type='bool', default=False),
+    )
+    spec.update(CONNECTION_ARG_SPEC)
+    return spec
+
+
+def review_for(subject, namespace):
+    """SubjectAccessReview spec asking whether subject may pull images from namespace."""
+    spec = {'resourceAttributes': dict(PULL_ATTRIBUTES, namespace=namespace)}
+    if subject['kind'] == 'ServiceAccount':
+        spec['user'] = 'system:serviceaccount:%s:%s' % (subject['namespace'], subject['name'])
+        spec['groups'] = ['system:serviceaccounts', 'system:serviceaccounts:%s' % subject['namespace'], 'system:authenticated']
+    elif subject['kind'] == 'Group':
+        # Any member of the group: a user name nobody has, with that group only.
+        spec['user'] = 'ocp.registry_access:verify-member'
+        spec['groups'] = [subject['name']]
+    else:
+        spec['user'] = subject['name']
+        spec['groups'] = ['system:authenticated']
+    return {'apiVersion': 'authorization.k8s.io/v1', 'kind': 'SubjectAccessReview', 'spec': spec}
+
+
+class ImagePullerBinding(object):
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.client = Client.from_module(module)
+
+    def fail(self, msg, **kwargs):
+        self.module.fail_json(msg=msg, **kwargs)
+
+    def run(self):
+        p = self.params
+        try:
+            subjects = subj.build_subjects(p['service_accounts'], p['all_service_accounts_in'], p['groups'], p['users'])
+            ref = subj.role_ref(p['role'], p['role_kind'])
+            if p['rolebinding_name'] is not None and p['rolebinding_name'] in subj.PROTECTED_BINDINGS:
+                raise subj.SubjectError('rolebinding_name %s is managed by OpenShift and never modified' % p['rolebinding_name'])
+        except subj.SubjectError as e:
+            self.fail(str(e))
+        if not subjects and not (p['state'] == 'present' and p['exclusive']):
+            self.fail('give at least one subject: service_accounts, all_service_accounts_in, groups or users')
+
+        namespaces = self.client.namespaces(p['namespace'], p['namespaces'], p['namespace_selector'], p['exclude_namespaces'])
+        if p['namespace'] or p['namespaces']:
+            missing = sorted(set(namespaces) - self.client.existing_namespaces(namespaces))
+            if missing:
+                self.fail('namespace not found: %s; nothing was changed' % ', '.join(missing))
+        if p['state'] == 'present':
+            self.check_role_exists(namespaces)
+
+        bindings = self.client.list_by_namespace('rolebindings', namespaces, group=RBAC)
+        plans = {}
+        problems = []
+        for ns in namespaces:
+            try:
+                plans[ns] = self.plan(bindings[ns], ref, subjects)
+            except subj.SubjectError as e:
+                problems.append('%s: %s' % (ns, e))
+        if problems:
+            self.fail('nothing was changed: ' + '; '.join(problems))
+
+        results = self.client.parallel(lambda ns: self.apply(ns, plans[ns], ref, subjects), namespaces)
+        out, errors = [], []
+        for ns, res in zip(namespaces, results):
+            if isinstance(res, Exception):
+                errors.append('%s: %s' % (ns, res))
+            else:
+                out.extend(res)
+        changed = any(r['action'] != 'unchanged' for r in out)
+        result = dict(changed=changed, bindings=out, verification=[], warnings_from_api=self.client.api_warnings())
+        for warning in self.client.api_warnings():
+            self.module.warn(warning)
+        if self.module._diff:
+            result['diff'] = diff_of(bindings, out)
+        if errors:
+            self.fail('%d of %d namespaces failed: %s' % (len(errors), len(namespaces), '; '.join(errors[:10])), **result)
+        if p['verify'] and not self.module.check_mode:
+            result['verification'] = self.verify(namespaces, subjects, ref)
+            bad = [v for v in result['verification'] if not v['ok']]
+            if bad:
+                expected = 'may pull' if p['state'] == 'present' else 'may no longer pull through %s bindings' % p['role']
+                self.fail('verification failed: %d of %d checks; expected that the subjects %s: %s' % (
+                    len(bad), len(result['verification']), expected,
+                    '; '.join('%s in %s: allowed=%s (%s)' % (v['subject'], v['namespace'], v['allowed'], v['reason'] or 'no reason given')
+                              for v in bad[:10])), **result)
+        return result
+
+    def check_role_exists(self, namespaces):
+        p = self.params
+        if p['role_kind'] == 'ClusterRole':
+            try:
+                if self.client.get(resource_path('clusterroles', name=p['role'], group=RBAC)) is None:
+                    self.fail('ClusterRole %s does not exist; nothing was changed' % p['role'])
+            except ApiError as e:
+                if e.status != 403:  # a project admin may not read ClusterRoles: let RBAC decide on write
+                    raise
+            return
+        roles = self.client.objects_by_namespace('roles', p['role'], namespaces, group=RBAC)
+        missing = sorted(ns for ns, obj in roles.items() if obj is None)
+        if missing:
+            self.fail('Role %s does not exist in %s; nothing was changed' % (p['role'], ', '.join(missing)))
+
+    def plan(self, bindings, ref, subjects):
+        p = self.params
+        if p['state'] == 'present':
+            return subj.plan_add(bindings, ref, subjects, rolebinding_name=p['rolebinding_name'], exclusive=p['exclusive'])
+        return subj.plan_remove(bindings, ref, subjects, rolebinding_name=p['rolebinding_name'])
+
+    def apply(self, namespace, actions, ref, subjects):
+        """Carry out one namespace's actions; on a conflict list its bindings again and re-plan."""
+        for _attempt in range(5):
+            try:
+                return [self.apply_one(namespace, action) for action in actions]
+            except ApiError as e:
+                if e.status != 409:
+                    raise
+            bindings = self.client.list(resource_path('rolebindings', namespace, group=RBAC))
+            actions = self.plan(bindings, ref, subjects)
+        raise ApiError(409, 'Conflict', 'role bindings in %s kept changing; try again' % namespace)
+
+    def apply_one(self, namespace, action):
+        binding = action['binding']
+        name = action['name']
+        if not self.module.check_mode and action['action'] != 'unchanged':
+            binding.setdefault('metadata', {})['namespace'] = namespace
+            if action['action'] == 'create':
+                self.client.create(resource_path('rolebindings', namespace, group=RBAC), binding)
+            elif action['action'] == 'update':
+                self.client.replace(resource_path('rolebindings', namespace, name, group=RBAC), binding)
+            elif action['action'] == 'delete':
+                rv = (binding.get('metadata') or {}).get('resourceVersion')
+                self.client.delete(resource_path('rolebindings', namespace, name, group=RBAC), resource_version=rv)
+        subjects_after = [] if action['action'] == 'delete' else [subj.subject_to_string(s) for s in binding.get('subjects') or []]
+        return dict(namespace=namespace, name=name, action=ACTION_DONE[action['action']], subjects=subjects_after)
+
+    def verify(self, namespaces, subjects, ref):
+        checks = [(ns, s) for ns in namespaces for s in subjects]
+        answers = self.client.parallel(
+            lambda item: self.client.create('/apis/authorization.k8s.io/v1/subjectaccessreviews', review_for(item[1], item[0])),
+            checks)
+        out = []
+        for (ns, s), answer in zip(checks, answers):
+            if isinstance(answer, Exception):
+                raise answer
+            status = answer.get('status') or {}
+            allowed = bool(status.get('allowed'))
+            reason = one_line(status.get('reason') or status.get('evaluationError') or '')
+            if self.params['state'] == 'present':
+                ok = allowed
+            else:
+                # Still allowed is fine only through a grant this module does not manage.
+                ok = not allowed or not self.granted_by_managed_binding(reason, ns)
+            out.append(dict(namespace=ns, subject=subj.subject_to_string(s), allowed=allowed, reason=reason, ok=ok))
+        return out
+
+    def granted_by_managed_binding(self, reason, namespace):
+        """Whether the API server's reason names a RoleBinding of the role this run was to clear."""
+        p = self.params
+        for name, ns, kind, role in GRANT_REASON.findall(reason):
+            if ns != namespace or kind != p['role_kind'] or role != p['role'] or name in subj.PROTECTED_BINDINGS:
+                continue
+            if p['rolebinding_name'] is None or name == p['rolebinding_name']:
+                return True
+        return False
+
+
+def diff_of(bindings_before, results):
+    before, after = {}, {}
+    for r in results:
+        if r['action'] == 'unchanged':
+            continue
+        old = [b for b in bindings_before.get(r['namespace'], []) if b['metadata']['name'] == r['name']]
+        before.setdefault(r['namespace'], {})[r['name']] = (
+            [subj.subject_to_string(s) for s in old[0].get('subjects') or []] if old else None)
+        after.setdefault(r['namespace'], {})[r['name']] = None if r['action'] == 'deleted' else r['subjects']
+    return {'before': before, 'after': after}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=[('namespace', 'namespaces', 'namespace_selector')],
+        required_one_of=[('namespace', 'namespaces', 'namespace_selector')],
+        supports_check_mode=True,
+    )
+    try:
+        module.exit_json(**ImagePullerBinding(module).run())
+    except ApiError as e:
+        module.fail_json(msg=str(e))
+
+
+if __name__ == '__main__':
+    main()
