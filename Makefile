@@ -9,7 +9,7 @@ export PORT_BASE ?= 16000
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help deps venv link cluster cluster-down cluster-status test test-unit test-integration demo bench clean
+.PHONY: help deps venv link sanity cluster cluster-down cluster-status test test-unit test-integration demo bench clean
 
 help:
 	@echo "make demo      run the seed's whole story on a local cluster"
@@ -54,6 +54,18 @@ test-unit: venv
 
 test-integration: deps venv cluster
 	$(BIN)/pytest tests/integration -q -p no:cacheprovider -n 2 --ansible-host-pattern localhost
+
+# ansible-test needs the collection at ansible_collections/ocp/registry_access outside any other
+# git work tree: a fresh copy of the files git would ship, in a temporary directory.
+SANITY_ROOT ?= $(or $(TMPDIR),/tmp)/ocp-registry-access-sanity
+SANITY_TREE := $(SANITY_ROOT)/ansible_collections/ocp/registry_access
+GET_PIP_CACHE := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+
+sanity: venv
+	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_TREE)
+	git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t $(SANITY_TREE)/
+	test -f $(GET_PIP_CACHE) || { mkdir -p $(dir $(GET_PIP_CACHE)) && cp tests/sanity/get_pip.py $(GET_PIP_CACHE); }
+	cd $(SANITY_TREE) && $(CURDIR)/$(BIN)/ansible-test sanity --python 3.11 --requirements --color no
 
 clean:
 	rm -rf .build tests/output .pytest_cache

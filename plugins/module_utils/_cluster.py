@@ -428,7 +428,8 @@ class Client(object):
         def call(item):
             try:
                 return func(item)
-            except Exception as e:  # pylint: disable=broad-except - returned to the caller, per item
+            except Exception as e:  # pylint: disable=broad-except
+                # returned to the caller, one result per item
                 return e
 
         if len(items) <= 1:

@@ -22,8 +22,9 @@ description:
     O(state=absent), no longer may through these bindings) C(get imagestreams/layers) in each namespace, which is what the
     OpenShift image registry checks before serving a pull.
 author:
-  - ocp.registry_access contributors
+  - ocp.registry_access maintainers (@ocp-registry-access)
 extends_documentation_fragment:
+  - ocp.registry_access.attributes
   - ocp.registry_access.cluster
 attributes:
   check_mode:
@@ -114,14 +115,16 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Let project-a's default service account pull from project-b (oc policy add-role-to-user system:image-puller system:serviceaccount:project-a:default -n project-b)
+# oc policy add-role-to-user system:image-puller system:serviceaccount:project-a:default --namespace=project-b
+- name: Let project-a's default service account pull from project-b
   ocp.registry_access.image_puller_binding:
     namespace: project-b
     service_accounts:
       - project-a:default
     verify: true
 
-- name: Let every service account of project-a pull from project-b (oc policy add-role-to-group system:image-puller system:serviceaccounts:project-a -n project-b)
+# oc policy add-role-to-group system:image-puller system:serviceaccounts:project-a --namespace=project-b
+- name: Let every service account of project-a pull from project-b
   ocp.registry_access.image_puller_binding:
     namespace: project-b
     all_service_accounts_in:
@@ -134,7 +137,8 @@ EXAMPLES = r'''
     service_accounts:
       - {namespace: ci, name: pipeline}
 
-- name: Remove the grant again (oc policy remove-role-from-user system:image-puller system:serviceaccount:project-a:default -n project-b)
+# oc policy remove-role-from-user system:image-puller system:serviceaccount:project-a:default --namespace=project-b
+- name: Remove the grant again
   ocp.registry_access.image_puller_binding:
     namespace: project-b
     service_accounts: [project-a:default]

@@ -23,8 +23,9 @@ description:
     entries that others added (such as OpenShift's C(<sa>-dockercfg-*)) are kept in place.
   - Many namespaces are handled in one task with one list request per kind of object and parallel writes.
 author:
-  - ocp.registry_access contributors
+  - ocp.registry_access maintainers (@ocp-registry-access)
 extends_documentation_fragment:
+  - ocp.registry_access.attributes
   - ocp.registry_access.cluster
 attributes:
   check_mode:
@@ -67,7 +68,7 @@ options:
     default: present
   type:
     description:
-      - V(dockerconfigjson) writes type C(kubernetes.io/dockerconfigjson) with key C(.dockerconfigjson) (C({"auths": {...}})).
+      - V(dockerconfigjson) writes type C(kubernetes.io/dockerconfigjson) with key C(.dockerconfigjson), an C(auths) object.
       - V(dockercfg) writes the legacy type C(kubernetes.io/dockercfg) with key C(.dockercfg) (no C(auths) wrapper).
     type: str
     choices: [dockerconfigjson, dockercfg]
@@ -102,7 +103,7 @@ options:
         type: str
   content:
     description:
-      - A whole docker config as a dict or JSON string, in the C({"auths": {...}}) layout or the legacy C(.dockercfg) layout.
+      - A whole docker config as a dict or JSON string, in the C(config.json) layout (an C(auths) object) or the legacy C(.dockercfg) layout.
       - It is converted to O(type). Mutually exclusive with O(registries) and O(src).
     type: raw
   src:
@@ -513,7 +514,7 @@ class PullSecret(object):
     def absent(self, namespaces, secrets):
         p = self.params
         referencing = self.service_accounts_referencing(namespaces, p['name'])
-        sa_results = self.client.parallel(lambda sa: self.unlink(sa), referencing)
+        sa_results = self.client.parallel(self.unlink, referencing)
         sa_items = [(sa['metadata']['namespace'], sa['metadata']['name']) for sa in referencing]
 
         def delete(ns):

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Start, stop and inspect the local control plane used by the tests and the demo.
 
 Real binaries (etcd, kube-apiserver, kube-controller-manager) built from Go modules by
@@ -222,14 +221,14 @@ class Cluster:
         shapes = os.path.join(HERE, "openshift")
 
         def run(*args):
-            result = subprocess.run(kubectl + list(args), capture_output=True, text=True)
+            result = subprocess.run(kubectl + list(args), capture_output=True, text=True, check=False)
             if result.returncode:
                 raise ClusterError("loading the OpenShift API shapes failed: kubectl %s\n%s"
                                    % (" ".join(args), result.stderr.strip()))
 
-        run("apply", "-f", os.path.join(shapes, "crds.yaml"))
+        run("apply", "-f", os.path.join(shapes, "crds"))
         run("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
-        run("apply", "-f", os.path.join(shapes, "objects.yaml"))
+        run("apply", "-f", os.path.join(shapes, "objects"))
         run("patch", "infrastructure", "cluster", "--subresource=status", "--type=merge",
             "-p", json.dumps({"status": {"controlPlaneTopology": "HighlyAvailable",
                                          "infrastructureTopology": "HighlyAvailable", "platform": "None"}}))
@@ -259,7 +258,7 @@ class Cluster:
                     os.killpg(pid, signal.SIGTERM)
                 except OSError:
                     pass
-                for _ in range(100):
+                for _tick in range(100):
                     if not self.pid(name):
                         break
                     time.sleep(0.1)
@@ -311,7 +310,7 @@ def rss_mib(pid):
 
 def build():
     """Return the directory of the cached binaries, building them first if needed."""
-    result = subprocess.run(["bash", os.path.join(HERE, "build.sh")], stdout=subprocess.PIPE, text=True)
+    result = subprocess.run(["bash", os.path.join(HERE, "build.sh")], stdout=subprocess.PIPE, text=True, check=False)
     if result.returncode:
         raise ClusterError("building the control plane failed (see the messages above)")
     return result.stdout.strip().splitlines()[-1]

@@ -96,13 +96,15 @@ class Registry:
     def _make_certs(self):
         os.makedirs(self.pki, exist_ok=True)
         os.makedirs(self.cert_dir, exist_ok=True)
-        p = lambda name: os.path.join(self.pki, name)  # noqa: E731
+
+        def p(name):
+            return os.path.join(self.pki, name)
+
         ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        _run([OPENSSL_BIN, "req", "-x509"] + ec + ["-keyout", p("ca.key"), "-out", self.ca_cert, "-days", "2",
-              "-subj", "/CN=ocp-registry-access test registry CA",
-              "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
-        _run([OPENSSL_BIN, "req", "-new"] + ec + ["-keyout", p("server.key"), "-out", p("server.csr"),
-              "-subj", "/CN=127.0.0.1"])
+        _run([OPENSSL_BIN, "req", "-x509"] + ec + [
+            "-keyout", p("ca.key"), "-out", self.ca_cert, "-days", "2", "-subj", "/CN=ocp-registry-access test registry CA",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        _run([OPENSSL_BIN, "req", "-new"] + ec + ["-keyout", p("server.key"), "-out", p("server.csr"), "-subj", "/CN=127.0.0.1"])
         with open(p("server.ext"), "w") as f:
             f.write("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
                     "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n")
@@ -145,7 +147,7 @@ class Registry:
         # REGISTRY_* variables would override the config file.
         env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
         last_error = None
-        for _ in range(3):  # another process may take the free port before the registry binds it
+        for _attempt in range(3):  # another process may take the free port before the registry binds it
             self.port = _free_loopback_port()
             config = self._write_config(htpasswd)
             self._log = open(self.log_path, "ab")

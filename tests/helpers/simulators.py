@@ -47,7 +47,7 @@ class DockercfgProvisioner(threading.Thread):
             time.sleep(0.1)
 
     def _provision(self, name):
-        secret = "%s-dockercfg-%s" % (name, "".join(random.choice(string.ascii_lowercase) for _ in range(5)))
+        secret = "%s-dockercfg-%s" % (name, "".join(random.choice(string.ascii_lowercase) for _letter in range(5)))
         path = "/api/v1/namespaces/%s/serviceaccounts/%s" % (self.namespace, name)
         while True:
             sa = self.api.get(path)

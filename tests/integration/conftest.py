@@ -39,8 +39,8 @@ def namespace_factory(api, request):
 
     def make(prefix="t", labels=None, wait_for_default_sa=False):
         name = unique(prefix)[:63]
-        api.create("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
-                                           "metadata": {"name": name, "labels": labels or {}}})
+        api.create("/api/v1/namespaces",
+                   {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels or {}}})
         created.append(name)
         if wait_for_default_sa:
             api.wait_for("/api/v1/namespaces/%s/serviceaccounts/default" % name)

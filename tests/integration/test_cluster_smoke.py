@@ -32,7 +32,7 @@ def test_token_bound_only_to_view_cannot_create_secret(api, namespace):
         "subjects": [{"kind": "ServiceAccount", "name": "viewer", "namespace": namespace}]})
     viewer = api.with_token(api.token_for(namespace, "viewer"))
 
-    status, _ = viewer.raw("GET", "/api/v1/namespaces/%s/configmaps" % namespace)
+    status, _body = viewer.raw("GET", "/api/v1/namespaces/%s/configmaps" % namespace)
     assert status == 200
     status, body = viewer.raw("POST", "/api/v1/namespaces/%s/secrets" % namespace,
                               {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "nope"}})

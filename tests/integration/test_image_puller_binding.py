@@ -182,7 +182,7 @@ def test_absent_keeps_binding_annotated_autoupdate_false(api, connection, projec
 def test_many_namespaces_by_selector_read_bindings_once(api, audit, connection, namespace_factory):
     team = unique("team")
     source = namespace_factory("ci", wait_for_default_sa=True)
-    targets = [namespace_factory("img", labels={"team": team}) for _ in range(4)]
+    targets = [namespace_factory("img", labels={"team": team}) for _index in range(4)]
     args = dict(connection, namespace_selector="team=%s" % team, all_service_accounts_in=[source])
     with audit.capture() as seen:
         run = run_module("image_puller_binding", args)

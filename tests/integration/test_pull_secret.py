@@ -242,7 +242,7 @@ def test_absent_deletes_secret_and_removes_only_its_references(api, audit, conne
 
 def test_selector_with_exclusions_reads_once_per_kind(api, audit, connection, namespace_factory):
     team = unique("team")
-    names = [namespace_factory("sel", labels={"team": team}, wait_for_default_sa=True) for _ in range(4)]
+    names = [namespace_factory("sel", labels={"team": team}, wait_for_default_sa=True) for _index in range(4)]
     excluded = namespace_factory("skip", labels={"team": team})
     args = dict(connection, name="team-registry", namespace_selector="team=%s" % team, exclude_namespaces=["skip-*"],
                 registries=[private_registry()], service_accounts=["default"])

@@ -521,8 +521,9 @@ def test_find_key_returns_the_existing_spelling(server, expected):
     ({'username': 'old', 'password': 'old', 'auth': AUTH}, {'auth': AUTH}, True),
 ])
 def test_entries_equal_compares_decoded_credentials_not_base64(a, b, equal):
-    assert dc.entries_equal(a, b) is equal
-    assert dc.entries_equal(b, a) is equal
+    first, second = a, b
+    assert dc.entries_equal(first, second) is equal
+    assert dc.entries_equal(second, first) is equal
 
 
 def test_entries_equal_ignores_non_canonical_base64_spelling():
@@ -570,7 +571,7 @@ def test_merge_keeps_unrelated_entries_and_extra_byte_for_byte():
     auths = dc.merge(config.auths, {'quay.io': dc.build_entry(username='quay', password='new')})[0]
     before = dc.serialize(config.auths, config.layout, config.extra)
     after = dc.serialize(auths, config.layout, config.extra)
-    untouched = before.split(b'"quay.io"')[0]
+    untouched = before.split(b'"quay.io"', maxsplit=1)[0]
     assert after.startswith(untouched)
     assert after.endswith(b',"credsStore":"desktop"}')
     assert b'"x-custom":{"b":2,"a":1}' in after
