@@ -1,5 +1,6 @@
 # The README's two commands are `make demo` and `make test`; everything they need is set up here.
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,7 @@ export PORT_BASE ?= 16000
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help deps venv link sanity cluster cluster-down cluster-status test test-unit test-integration demo bench clean
+.PHONY: help deps venv link sanity lint docs changelog-lint release-changelog cluster cluster-down cluster-status test test-unit test-integration demo bench clean
 
 help:
 	@echo "make demo      run the seed's whole story on a local cluster"
@@ -46,7 +47,8 @@ cluster-down:
 cluster-status:
 	$(PYTHON) tests/cluster/cluster.py status
 
-test: venv cluster test-unit test-integration
+# Fast gates first, the suites against the cluster last (CI's log ends with pytest's summary).
+test: venv deps cluster test-unit sanity lint docs changelog-lint test-integration
 
 test-unit: venv
 	$(BIN)/pytest tests/unit -q -p no:cacheprovider \
@@ -66,6 +68,35 @@ sanity: venv
 	git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t $(SANITY_TREE)/
 	test -f $(GET_PIP_CACHE) || { mkdir -p $(dir $(GET_PIP_CACHE)) && cp tests/sanity/get_pip.py $(GET_PIP_CACHE); }
 	cd $(SANITY_TREE) && $(CURDIR)/$(BIN)/ansible-test sanity --python 3.11 --requirements --color no
+
+# The seed's story on the local cluster; a second run reports no change.
+DEMO_NAMESPACES := project-a project-b
+demo: venv cluster
+	@kubectl="$$(bash tests/cluster/build.sh)/kubectl --kubeconfig $(CLUSTER_DIR)/kubeconfig"; \
+	for ns in $(DEMO_NAMESPACES); do \
+	  $$kubectl get namespace $$ns >/dev/null 2>&1 || $$kubectl create namespace $$ns >/dev/null; done
+	$(BIN)/ansible-playbook playbooks/demo.yml -e registry_access_kubeconfig=$(CLUSTER_DIR)/kubeconfig \
+	  -e audit_report_dir=$(CURDIR)/reports | tee .build/demo.log
+	@echo
+	@echo "== Demo summary =="
+	@grep -E "^localhost +:" .build/demo.log | sed 's/^/play recap: /'
+	@echo "Audit report: $(CURDIR)/reports (JSON and Markdown)"
+	@echo "Inspect the cluster: $$(bash tests/cluster/build.sh)/kubectl --kubeconfig $(CLUSTER_DIR)/kubeconfig get secrets,rolebindings -n project-a"
+
+lint: venv
+	$(BIN)/ansible-lint
+
+MODULES := $(basename $(notdir $(wildcard plugins/modules/*.py)))
+docs: venv
+	$(BIN)/ansible-doc $(addprefix ocp.registry_access.,$(MODULES)) >/dev/null
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs $(COLLECTION_LINK)
+
+changelog-lint: venv
+	$(BIN)/antsibull-changelog lint
+
+# At release: fold the fragments into CHANGELOG.md.
+release-changelog: venv
+	$(BIN)/antsibull-changelog release
 
 clean:
 	rm -rf .build tests/output .pytest_cache
