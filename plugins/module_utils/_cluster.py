@@ -202,19 +202,21 @@ def resolve_connection(params):
         kubeconfig = os.path.expanduser(kubeconfig)
         if not os.path.exists(kubeconfig):
             raise ConfigError('kubeconfig %s does not exist' % kubeconfig)
-    conn = None
-    if kubeconfig is not None or (context and not params.get('host')):
+    if kubeconfig is not None:
         conn = _load_kubeconfig(kubeconfig, context)
     elif params.get('host'):
         conn = Connection(params['host'])
     else:
-        conn = _load_incluster()
+        # a context names a kubeconfig entry; otherwise a pod's own service account comes first
+        conn = None if context else _load_incluster()
         if conn is None:
-            default = os.path.expanduser(os.environ.get('KUBECONFIG', '~/.kube/config').split(os.pathsep)[0])
-            if not os.path.exists(default):
+            paths = [os.path.expanduser(p) for p in os.environ.get('KUBECONFIG', '~/.kube/config').split(os.pathsep) if p]
+            existing = [p for p in paths if os.path.exists(p)]
+            if not existing:
                 raise ConfigError('no cluster given: set host and api_key, or kubeconfig (or K8S_AUTH_* variables), '
-                                  'or run in a pod; %s does not exist' % default)
-            conn = _load_kubeconfig(default, context)
+                                  'or run in a pod; %s does not exist' % ', '.join(paths))
+            # several KUBECONFIG files are merged, as kubectl does
+            conn = _load_kubeconfig(os.pathsep.join(existing), context)
     # Explicit options override what a kubeconfig says, as in kubernetes.core.
     if params.get('host'):
         conn.host = params['host'].rstrip('/')

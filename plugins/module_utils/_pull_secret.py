@@ -29,18 +29,24 @@ class PlanError(Exception):
     """The desired state cannot be reached without the user's say (nothing is written)."""
 
 
-def read_secret_auths(secret):
-    """(auths, error) of a Secret read from the server: auths is None when it holds no valid docker config."""
+def read_secret_config(secret):
+    """(DockerConfig, error) of a Secret read from the server: None when it holds no valid docker config."""
     for secret_type, key in dc.TYPES.values():
         if secret.get('type') == secret_type:
             blob = (secret.get('data') or {}).get(key)
             if blob is None:
                 return None, 'it has no %s key' % key
             try:
-                return dc.parse_config(base64.b64decode(blob)).auths, None
+                return dc.parse_config(base64.b64decode(blob)), None
             except (TypeError, ValueError) as e:  # DockerConfigError is a ValueError
                 return None, str(e)
     return None, 'its type is %s' % secret.get('type')
+
+
+def read_secret_auths(secret):
+    """(auths, error) of a Secret read from the server: auths is None when it holds no valid docker config."""
+    config, error = read_secret_config(secret)
+    return (config.auths if config else None), error
 
 
 def same_auths(a, b):
@@ -88,12 +94,19 @@ class SecretPlan(object):
                     registries=list(self.auths_after), fingerprint=self.view['fingerprint'])
 
 
-def new_secret(namespace, name, secret_type, data_key, auths, layout, labels, annotations):
+def encode(auths, layout, extra=None):
+    return base64.b64encode(dc.serialize(auths, layout=layout, extra=extra)).decode('ascii')
+
+
+def new_secret(namespace, name, secret_type, data_key, auths, layout, labels, annotations, immutable=False, extra=None):
     metadata = {'name': name, 'namespace': namespace, 'labels': dict(labels)}
     if annotations:
         metadata['annotations'] = dict(annotations)
-    data = base64.b64encode(dc.serialize(auths, layout=layout)).decode('ascii')
-    return {'apiVersion': 'v1', 'kind': 'Secret', 'metadata': metadata, 'type': secret_type, 'data': {data_key: data}}
+    secret = {'apiVersion': 'v1', 'kind': 'Secret', 'metadata': metadata, 'type': secret_type,
+              'data': {data_key: encode(auths, layout, extra)}}
+    if immutable:
+        secret['immutable'] = True
+    return secret
 
 
 def plan_secret(namespace, name, existing, auths, layout, merge, labels, annotations, force):
@@ -103,11 +116,15 @@ def plan_secret(namespace, name, existing, auths, layout, merge, labels, annotat
         body = new_secret(namespace, name, secret_type, data_key, auths, layout, labels, annotations)
         return SecretPlan(namespace, name, 'created', body, auths, auths, secret_type, labels)
 
-    current_auths, error = read_secret_auths(existing)
+    current, error = read_secret_config(existing)
+    current_auths = current.auths if current else None
+    extra = None
     if merge:
         if current_auths is None and existing.get('type') == secret_type:
             raise PlanError('it holds no valid docker config to merge into (%s); run with merge: false to replace it' % error)
         after = dc.merge(current_auths or {}, auths)[0]
+        # merging keeps the rest of the document too (credsStore, HttpHeaders...)
+        extra = current.extra if current and layout == 'dockerconfigjson' else None
     else:
         after = current_auths if same_auths(current_auths, auths) else auths
 
@@ -127,7 +144,8 @@ def plan_secret(namespace, name, existing, auths, layout, merge, labels, annotat
         keep_labels.update(labels)
         keep_annotations = dict(meta.get('annotations') or {})
         keep_annotations.update(annotations or {})
-        body = new_secret(namespace, name, secret_type, data_key, after, layout, keep_labels, keep_annotations)
+        body = new_secret(namespace, name, secret_type, data_key, after, layout, keep_labels, keep_annotations,
+                          immutable=existing.get('immutable', False), extra=extra)
         return SecretPlan(namespace, name, 'recreated', body, after, auths, secret_type, labels, rv)
 
     body = copy.deepcopy(existing)
@@ -137,13 +155,12 @@ def plan_secret(namespace, name, existing, auths, layout, merge, labels, annotat
     if annotations:
         body['metadata']['annotations'] = dict(body['metadata'].get('annotations') or {}, **annotations)
     if not data_same:
-        encoded = base64.b64encode(dc.serialize(after, layout=layout)).decode('ascii')
-        body['data'] = dict(body.get('data') or {}, **{data_key: encoded})
+        body['data'] = dict(body.get('data') or {}, **{data_key: encode(after, layout, extra)})
     return SecretPlan(namespace, name, 'updated', body, after, auths, secret_type, labels, rv)
 
 
 def linked_for(service_account, secret_name):
-    """Where a service account references the secret: a sorted list of 'pull' and 'mount'."""
+    """Where a service account references the secret: 'pull' and/or 'mount', in that order."""
     return [kind for kind, field in LINK_FIELDS
             if any((ref or {}).get('name') == secret_name for ref in service_account.get(field) or [])]
 
