@@ -55,7 +55,7 @@ test-unit: venv
 	  --cov=ansible_collections.ocp.registry_access.plugins.module_utils --cov-report=term-missing --cov-fail-under=90
 
 test-integration: deps venv cluster
-	$(BIN)/pytest tests/integration -q -p no:cacheprovider -n 2 --ansible-host-pattern localhost
+	$(BIN)/pytest tests/integration -q -p no:cacheprovider -n 2 --dist loadgroup --ansible-host-pattern localhost
 
 # ansible-test needs the collection at ansible_collections/ocp/registry_access outside any other
 # git work tree: a fresh copy of the files git would ship, in a temporary directory.

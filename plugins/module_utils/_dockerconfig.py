@@ -411,10 +411,37 @@ def entries_equal(a, b):
     return decode_entry(a) == decode_entry(b)
 
 
-def merge(current, desired):
+def update_entry(existing, desired):
+    """existing with the credentials of desired (an entry from build_entry); every other field kept where it is.
+
+    `auth` always carries the new credentials; `username` and `password` are rewritten only where the existing
+    entry has them; `email` is kept unless desired gives one; fields unknown to the runtime are kept. An
+    identity token alone (no `auth` in desired) replaces the username, password and auth of the entry.
+    """
+    entry = dict(existing)
+    if desired.get('auth'):
+        entry['auth'] = desired['auth']
+        for field in ('username', 'password'):
+            if field in existing:
+                entry[field] = desired.get(field)
+    else:
+        for field in ('auth', 'username', 'password'):
+            entry.pop(field, None)
+    if desired.get('identitytoken'):
+        entry['identitytoken'] = desired['identitytoken']
+    else:
+        entry.pop('identitytoken', None)
+    if desired.get('email'):
+        entry['email'] = desired['email']
+    return entry
+
+
+def merge(current, desired, update=None):
     """(new_auths, added, updated, unchanged): desired entries added or updated, every other entry kept as is.
 
     An existing key for the same registry keeps its spelling; when several existing keys name it, each gets the entry.
+    update(existing_entry, desired_entry) gives the entry written over an existing one (update_entry keeps its
+    other fields); by default the desired entry replaces it.
     """
     seen = {}
     for key in desired:
@@ -432,10 +459,11 @@ def merge(current, desired):
             added.append(key)
             continue
         for existing in matches:
-            if entries_equal(current[existing], entry):
+            entry_after = update(current[existing], entry) if update else entry
+            if entries_equal(current[existing], entry_after):
                 unchanged.append(existing)
             else:
-                new_auths[existing] = entry
+                new_auths[existing] = entry_after
                 updated.append(existing)
     return new_auths, added, updated, unchanged
 
@@ -525,3 +553,56 @@ def redact(text, values, mask='********'):
         return text
     pattern = re.compile('|'.join(re.escape(f) for f in sorted(forms, key=lambda f: (-len(f), f))))
     return pattern.sub(lambda m: mask, text)
+
+
+# -- module options shared by pull_secret and global_pull_secret ------------------------------------
+
+# The suboptions of the modules' `registries` option (an AnsibleModule argument spec).
+REGISTRY_OPTIONS = dict(
+    server=dict(type='str', required=True),
+    username=dict(type='str'),
+    password=dict(type='str', no_log=True),
+    email=dict(type='str'),
+    auth=dict(type='str', no_log=True),
+    identity_token=dict(type='str', no_log=True),
+)
+
+
+def entries_from_options(registries):
+    """{server: entry} from the modules' `registries` option, written as kubectl writes them.
+
+    DockerConfigError for an empty server, a registry given twice (keys compared normalised) or
+    an entry build_entry refuses.
+    """
+    entries, seen = {}, {}
+    for reg in registries:
+        server = reg.get('server')
+        if not server:
+            raise DockerConfigError('a registry key (server) is empty')
+        key = normalize_key(server)
+        if key in seen:
+            raise DockerConfigError('%s and %s are the same registry (%s); give it once' % (seen[key], server, key))
+        seen[key] = server
+        entries[server] = build_entry(username=reg.get('username'), password=reg.get('password'), email=reg.get('email'),
+                                      auth=reg.get('auth'), identity_token=reg.get('identity_token'), server=server)
+    return entries
+
+
+def load_config(content=None, src=None):
+    """The DockerConfig of the modules' `content` (dict or JSON text) or `src` (a file path).
+
+    DockerConfigError saying which option and why, never with the document's text.
+    """
+    if src is not None:
+        try:
+            with open(src, 'rb') as f:
+                raw = f.read()
+        except (IOError, OSError) as e:
+            raise DockerConfigError('src: cannot read %s: %s' % (src, e.strerror or e))
+        where = 'src %s' % src
+    else:
+        raw, where = content, 'content'
+    try:
+        return parse_config(raw)
+    except DockerConfigError as e:
+        raise DockerConfigError('%s is not a valid docker config: %s' % (where, e))

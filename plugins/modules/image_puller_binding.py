@@ -222,19 +222,22 @@ warnings_from_api:
 '''
 
 import re
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _subjects as subj
+from ansible_collections.ocp.registry_access.plugins.module_utils._access import review_answer, review_for
 from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import (
-    CONNECTION_ARG_SPEC, ApiError, Client, one_line, resource_path,
+    CONNECTION_ARG_SPEC, ApiError, Client, resource_path,
 )
 
 RBAC = 'rbac.authorization.k8s.io'
 ACTION_DONE = {'create': 'created', 'update': 'updated', 'delete': 'deleted', 'unchanged': 'unchanged'}
 # How the RBAC authorizer names a namespaced grant in a SubjectAccessReview's reason.
 GRANT_REASON = re.compile(r'(?<!Cluster)RoleBinding "([^"/]+)/([^"]+)" of (ClusterRole|Role) "([^"]+)"')
-PULL_ATTRIBUTES = {'verb': 'get', 'group': 'image.openshift.io', 'resource': 'imagestreams', 'subresource': 'layers'}
+# Seconds to keep asking when an answer is not yet the expected one.
+VERIFY_SETTLE_SECONDS = 10
 
 
 def argument_spec():
@@ -256,22 +259,6 @@ def argument_spec():
     )
     spec.update(CONNECTION_ARG_SPEC)
     return spec
-
-
-def review_for(subject, namespace):
-    """SubjectAccessReview spec asking whether subject may pull images from namespace."""
-    spec = {'resourceAttributes': dict(PULL_ATTRIBUTES, namespace=namespace)}
-    if subject['kind'] == 'ServiceAccount':
-        spec['user'] = 'system:serviceaccount:%s:%s' % (subject['namespace'], subject['name'])
-        spec['groups'] = ['system:serviceaccounts', 'system:serviceaccounts:%s' % subject['namespace'], 'system:authenticated']
-    elif subject['kind'] == 'Group':
-        # Any member of the group: a user name nobody has, with that group only.
-        spec['user'] = 'ocp.registry_access:verify-member'
-        spec['groups'] = [subject['name']]
-    else:
-        spec['user'] = subject['name']
-        spec['groups'] = ['system:authenticated']
-    return {'apiVersion': 'authorization.k8s.io/v1', 'kind': 'SubjectAccessReview', 'spec': spec}
 
 
 class ImagePullerBinding(object):
@@ -389,24 +376,34 @@ class ImagePullerBinding(object):
         return dict(namespace=namespace, name=name, action=ACTION_DONE[action['action']], subjects=subjects_after)
 
     def verify(self, namespaces, subjects, ref):
+        """One SubjectAccessReview per namespace and subject; unexpected answers are asked again for a
+        few seconds, since the API server's authorizer sees new bindings through a watch cache."""
         checks = [(ns, s) for ns in namespaces for s in subjects]
-        answers = self.client.parallel(
-            lambda item: self.client.create('/apis/authorization.k8s.io/v1/subjectaccessreviews', review_for(item[1], item[0])),
-            checks)
-        out = []
-        for (ns, s), answer in zip(checks, answers):
-            if isinstance(answer, Exception):
-                raise answer
-            status = answer.get('status') or {}
-            allowed = bool(status.get('allowed'))
-            reason = one_line(status.get('reason') or status.get('evaluationError') or '')
-            if self.params['state'] == 'present':
-                ok = allowed
-            else:
-                # Still allowed is fine only through a grant this module does not manage.
-                ok = not allowed or not self.granted_by_managed_binding(reason, ns)
-            out.append(dict(namespace=ns, subject=subj.subject_to_string(s), allowed=allowed, reason=reason, ok=ok))
-        return out
+        judged, pending = [None] * len(checks), list(range(len(checks)))
+        deadline, delay = time.time() + VERIFY_SETTLE_SECONDS, 0.1
+        while True:
+            answers = self.client.parallel(
+                lambda i: self.client.create('/apis/authorization.k8s.io/v1/subjectaccessreviews',
+                                             review_for(checks[i][1], checks[i][0])),
+                pending)
+            for i, answer in zip(pending, answers):
+                if isinstance(answer, Exception):
+                    raise answer
+                judged[i] = self.judge(checks[i][0], checks[i][1], answer)
+            pending = [i for i in pending if not judged[i]['ok']]
+            if not pending or time.time() >= deadline:
+                return judged
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+    def judge(self, namespace, subject, review):
+        allowed, reason = review_answer(review)
+        if self.params['state'] == 'present':
+            ok = allowed
+        else:
+            # Still allowed is fine only through a grant this module does not manage.
+            ok = not allowed or not self.granted_by_managed_binding(reason, namespace)
+        return dict(namespace=namespace, subject=subj.subject_to_string(subject), allowed=allowed, reason=reason, ok=ok)
 
     def granted_by_managed_binding(self, reason, namespace):
         """Whether the API server's reason names a RoleBinding of the role this run was to clear."""

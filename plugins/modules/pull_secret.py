@@ -325,14 +325,7 @@ def argument_spec():
         exclude_namespaces=dict(type='list', elements='str', default=[]),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         type=dict(type='str', choices=['dockerconfigjson', 'dockercfg'], default='dockerconfigjson'),
-        registries=dict(type='list', elements='dict', options=dict(
-            server=dict(type='str', required=True),
-            username=dict(type='str'),
-            password=dict(type='str', no_log=True),
-            email=dict(type='str'),
-            auth=dict(type='str', no_log=True),
-            identity_token=dict(type='str', no_log=True),
-        )),
+        registries=dict(type='list', elements='dict', options=dc.REGISTRY_OPTIONS),
         content=dict(type='raw', no_log=True),
         src=dict(type='path'),
         merge=dict(type='bool', default=False),
@@ -353,37 +346,17 @@ def desired_auths(module):
     params = module.params
     try:
         if params['registries'] is not None:
-            auths, seen = {}, {}
             for reg in params['registries']:
                 dc.validate_server(reg['server'])
-                key = dc.normalize_key(reg['server'])
-                if key in seen:
-                    module.fail_json(msg='registries: %s and %s are the same registry (%s); give it once'
-                                     % (seen[key], reg['server'], key))
-                seen[key] = reg['server']
-                auths[reg['server']] = dc.build_entry(username=reg['username'], password=reg['password'], email=reg['email'],
-                                                      auth=reg['auth'], identity_token=reg['identity_token'], server=reg['server'])
-            return auths
-        if params['src'] is not None:
-            try:
-                with open(params['src'], 'rb') as f:
-                    raw = f.read()
-            except (IOError, OSError) as e:
-                module.fail_json(msg='src: cannot read %s: %s' % (params['src'], e.strerror or e))
-            where = 'src %s' % params['src']
-        else:
-            raw, where = params['content'], 'content'
-        try:
-            config = dc.parse_config(raw)
-        except dc.DockerConfigError as e:
-            module.fail_json(msg='%s is not a valid docker config: %s' % (where, e))
+            return dc.entries_from_options(params['registries'])
+        config = dc.load_config(params['content'], params['src'])
         if not config.auths:
-            module.fail_json(msg='%s holds no registry' % where)
+            raise dc.DockerConfigError('%s holds no registry' % ('src %s' % params['src'] if params['src'] else 'content'))
         for key in config.auths:
             dc.validate_server(key)
         return config.auths
     except dc.DockerConfigError as e:
-        module.fail_json(msg='registries: %s' % e)
+        module.fail_json(msg='registries: %s' % e if params['registries'] is not None else str(e))
 
 
 class PullSecret(object):

@@ -1,6 +1,7 @@
 """The local control plane is real: version, controllers, authentication, RBAC and audit."""
 
 from helpers.kube import unique
+from helpers.mco import cluster_config_lock
 
 
 def test_version_is_kubernetes_1_36(api):
@@ -50,7 +51,12 @@ def test_audit_log_shows_create_made_by_test(api, audit, namespace):
     assert creates[0].user_agent.startswith("ocp-registry-access-tests")
 
 
-def test_openshift_shapes_are_loaded(api):
+def test_openshift_shapes_are_loaded(api, cluster):
+    with cluster_config_lock(cluster):  # another test may be switching the topology for a moment
+        shapes_are_loaded(api)
+
+
+def shapes_are_loaded(api):
     role = api.get("/apis/rbac.authorization.k8s.io/v1/clusterroles/system:image-puller")
     assert role["rules"] == [{"apiGroups": ["", "image.openshift.io"], "resources": ["imagestreams/layers"],
                               "verbs": ["get"]}]

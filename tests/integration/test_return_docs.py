@@ -6,6 +6,7 @@ import os
 import pytest
 import yaml
 
+from helpers.mco import cluster_config_lock
 from helpers.runner import REPO, register_secret, run_module
 
 MODULES_DIR = os.path.join(REPO, "plugins", "modules")
@@ -60,10 +61,12 @@ def args_for(module, connection, namespace):
 
 
 @pytest.mark.parametrize("module", module_names())
-def test_return_documents_every_key_of_a_real_result(module, connection, namespace_factory):
+def test_return_documents_every_key_of_a_real_result(module, cluster, connection, namespace_factory):
     namespace = namespace_factory("docs", wait_for_default_sa=True)
-    # check mode: a real result without touching shared objects (the global pull secret)
-    run = run_module(module, args_for(module, connection, namespace), check=(module == "global_pull_secret"))
+    # check mode on the global pull secret: a real result without touching shared objects, while
+    # no other test is changing them
+    with cluster_config_lock(cluster):
+        run = run_module(module, args_for(module, connection, namespace), check=(module == "global_pull_secret"))
     assert not run.failed, run.msg
     doc = documented(module)
     assert mismatches(doc, run.result) == []

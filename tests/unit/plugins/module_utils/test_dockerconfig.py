@@ -597,6 +597,55 @@ def test_merge_rejects_the_same_registry_given_twice():
         dc.merge({}, {'quay.io': {'auth': AUTH}, 'https://quay.io/v2/': {'auth': AUTH}})
 
 
+def test_merge_with_update_entry_keeps_the_other_fields_of_an_updated_entry():
+    new_entry = dc.build_entry(username='hub', password='rotated')
+    auths, added, updated, unchanged = dc.merge(CURRENT, {'index.docker.io': new_entry}, update=dc.update_entry)
+    assert auths['https://index.docker.io/v1/'] == {'auth': b64('hub:rotated'), 'x-custom': {'b': 2, 'a': 1}}
+    assert list(auths['https://index.docker.io/v1/']) == ['auth', 'x-custom']
+    assert (added, updated, unchanged) == ([], ['https://index.docker.io/v1/'], [])
+    assert CURRENT['https://index.docker.io/v1/'] == {'auth': b64('hub:hub-secret'), 'x-custom': {'b': 2, 'a': 1}}
+
+
+def test_merge_with_update_entry_sees_the_same_credentials_without_email_as_unchanged():
+    auths, added, updated, unchanged = dc.merge(CURRENT, {'cloud.openshift.com': dc.build_entry(username='ocm', password=PASSWORD)},
+                                                update=dc.update_entry)
+    assert auths['cloud.openshift.com'] is CURRENT['cloud.openshift.com']
+    assert (added, updated, unchanged) == ([], [], ['cloud.openshift.com'])
+
+
+def test_merge_with_update_entry_adds_new_registries_as_built():
+    new_entry = dc.build_entry(username='robot', password=PASSWORD, email='r@example.com')
+    auths, added, _updated, _unchanged = dc.merge(CURRENT, {'quay.io/repository-main': new_entry}, update=dc.update_entry)
+    assert auths['quay.io/repository-main'] == new_entry and added == ['quay.io/repository-main']
+
+
+@pytest.mark.parametrize('existing,desired,expected', [
+    # auth rewritten, email and unknown fields kept in place
+    ({'auth': b64('a:1'), 'email': 'a@example.com', 'x': [1]}, dc.build_entry(username='a', password='2'),
+     {'auth': b64('a:2'), 'email': 'a@example.com', 'x': [1]}),
+    # username and password rewritten only because the entry has them
+    ({'username': 'a', 'password': '1', 'auth': b64('a:1')}, dc.build_entry(username='b', password='2'),
+     {'username': 'b', 'password': '2', 'auth': b64('b:2')}),
+    # an entry with username and password only gets auth too
+    ({'username': 'a', 'password': '1'}, dc.build_entry(auth=b64('a:2')),
+     {'username': 'a', 'password': '2', 'auth': b64('a:2')}),
+    # a new email replaces the old one
+    ({'auth': b64('a:1'), 'email': 'old@example.com'}, dc.build_entry(username='a', password='1', email='new@example.com'),
+     {'auth': b64('a:1'), 'email': 'new@example.com'}),
+    # an identity token alone replaces username, password and auth
+    ({'username': 'a', 'password': '1', 'auth': b64('a:1'), 'email': 'e'}, dc.build_entry(identity_token=TOKEN),
+     {'email': 'e', 'identitytoken': TOKEN}),
+    # username and password replace an identity token
+    ({'identitytoken': TOKEN, 'x': 1}, dc.build_entry(username='a', password='1'), {'x': 1, 'auth': b64('a:1')}),
+])
+def test_update_entry_changes_only_the_credentials(existing, desired, expected):
+    before = json.loads(json.dumps(existing))
+    entry = dc.update_entry(existing, desired)
+    assert entry == expected
+    assert dc.entries_equal(entry, dict(desired, email=desired.get('email') or existing.get('email')))
+    assert existing == before
+
+
 # -- remove ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize('servers,removed', [
@@ -707,3 +756,39 @@ def test_redact_returns_text_unchanged_when_there_is_nothing_to_do(text, values)
 
 def test_redact_uses_the_given_mask():
     assert dc.redact('token=%s' % TOKEN, [TOKEN], mask='<hidden>') == 'token=<hidden>'
+
+
+# -- the modules' shared options --------------------------------------------------------------------
+
+def test_entries_from_options_builds_as_kubectl_writes():
+    entries = dc.entries_from_options([dict(server='r.example.com', username='u', password='fake-opt-pw', email=None,
+                                            auth=None, identity_token=None)])
+    assert entries == {'r.example.com': dc.build_entry(username='u', password='fake-opt-pw')}
+
+
+@pytest.mark.parametrize('registries,message', [
+    ([dict(server='')], 'empty'),
+    ([dict(server='https://quay.io', username='a', password='b'), dict(server='quay.io', username='a', password='b')],
+     'same registry'),
+    ([dict(server='quay.io', username='a')], 'quay.io'),
+])
+def test_entries_from_options_rejects_bad_entries(registries, message):
+    with pytest.raises(dc.DockerConfigError, match=message):
+        dc.entries_from_options(registries)
+
+
+def test_load_config_reads_src_and_content(tmp_path):
+    document = {'auths': {'quay.io': dc.build_entry(username='u', password='fake-load-pw')}}
+    path = tmp_path / 'config.json'
+    path.write_text(json.dumps(document))
+    assert dc.load_config(src=str(path)).auths == document['auths']
+    assert dc.load_config(content=document).auths == document['auths']
+
+
+@pytest.mark.parametrize('kwargs,message', [
+    (dict(src='/nonexistent/config.json'), 'src: cannot read /nonexistent/config.json'),
+    (dict(content='{not json'), 'content is not a valid docker config'),
+])
+def test_load_config_says_which_option_is_wrong(kwargs, message):
+    with pytest.raises(dc.DockerConfigError, match=message):
+        dc.load_config(**kwargs)

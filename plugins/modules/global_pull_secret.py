@@ -1,0 +1,543 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, ocp.registry_access contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: global_pull_secret
+short_description: Add, update or remove registry credentials in the cluster-wide pull secret
+version_added: 0.1.0
+description:
+  - Adds, updates or removes registry credentials in the OpenShift global pull secret (C(openshift-config/pull-secret)),
+    the credentials every node's container runtime uses to pull images, or replaces its whole document.
+  - One atomic, idempotent step for the documented procedure C(oc get secret/pull-secret -n openshift-config ...),
+    C(oc registry login --registry=... --auth-basic=... --to=...) and C(oc set data secret/pull-secret ...). The Secret
+    is read, changed and written back with its C(resourceVersion); when someone else changed it meanwhile, the change
+    is computed again from the fresh Secret, so no concurrent edit is lost.
+  - Every field of every entry the module does not change is kept as it is, C(email) and fields unknown to the
+    runtime included (C(oc registry login) drops them). An updated entry gets new credentials in C(auth) (and in
+    C(username) and C(password) where the entry has them) and keeps its other fields. Credentials are compared
+    decoded, so the same credentials are never rewritten.
+  - The document to write is checked before it is sent (valid JSON, an C(auths) object, every C(auth) decodes to
+    C(username:password)). A Secret whose document is corrupt is left as it is, and the module fails, unless a full
+    replacement (O(content) or O(src)) repairs it.
+  - Changing, adding or removing the C(cloud.openshift.com) entry changes which OpenShift Cluster Manager account
+    the cluster's Telemetry reports to; the module refuses it unless O(allow_telemetry_change=true).
+  - On hosted control planes (HyperShift, ROSA with HCP, where Infrastructure C(cluster) has
+    C(status.controlPlaneTopology=External)) the control plane overwrites C(openshift-config/pull-secret); the
+    module then fails with guidance unless O(namespace) or O(name) is set, for example to
+    C(kube-system)/C(additional-pull-secret).
+  - OpenShift rolls the change out to every node through the Machine Config Operator; since OpenShift 4.7.4 this no
+    longer drains or reboots nodes. O(wait=true) waits until every MachineConfigPool has rolled it out.
+author:
+  - ocp.registry_access maintainers (@ocp-registry-access)
+extends_documentation_fragment:
+  - ocp.registry_access.attributes
+  - ocp.registry_access.cluster
+attributes:
+  check_mode:
+    support: full
+    details: No write request reaches the API server (no backup, no change, no wait); the result and the diff say what would change.
+  diff_mode:
+    support: full
+    details: The diff shows registries, usernames, emails and fingerprints, never a password, token or auth value.
+  idempotent:
+    support: full
+    details: A second identical run reports no change and sends no write request.
+options:
+  registries:
+    description:
+      - Registry credentials to add or update (O(state=present)) or registries to remove (O(state=absent), where
+        only O(registries[].server) is needed).
+      - Other registries of the pull secret are kept. Mutually exclusive with O(content) and O(src).
+    type: list
+    elements: dict
+    suboptions:
+      server:
+        description:
+          - The registry key, C(host[:port][/path]); a path scopes the credentials to a namespace or repository of the
+            registry, for example C(quay.io/repository-main).
+          - A new key must be what the node's container runtime (CRI-O) matches, without C(https://), C(@) or a tag
+            (C(:) after the first C(/)). An existing key of any form is matched as the kubelet normalises it
+            (C(https://quay.io) names C(quay.io)) and keeps its spelling.
+        type: str
+        required: true
+      username:
+        description: User name. Required with O(registries[].password).
+        type: str
+      password:
+        description: Password or token.
+        type: str
+      email:
+        description: Email address; written when given, otherwise an existing entry keeps its email.
+        type: str
+      auth:
+        description: Base64 of C(username:password), instead of O(registries[].username) and O(registries[].password).
+        type: str
+      identity_token:
+        description: An identity token, written as C(identitytoken).
+        type: str
+  state:
+    description:
+      - V(present) adds the registries of O(registries) or updates their credentials.
+      - V(absent) removes every key that names a server of O(registries).
+    type: str
+    choices: [present, absent]
+    default: present
+  content:
+    description:
+      - A whole docker config, as a dict or JSON string, that replaces the document of the pull secret (for example
+        the data of a backup). The C(auths) layout and the legacy C(.dockercfg) layout are accepted.
+      - Keys the current document has are kept whatever their form; new keys are validated as for O(registries[].server).
+      - Mutually exclusive with O(registries) and O(src).
+    type: raw
+  src:
+    description:
+      - Path to a docker config file (such as C(config.json)) that replaces the document of the pull secret, as O(content).
+      - Mutually exclusive with O(registries) and O(content).
+    type: path
+  namespace:
+    description:
+      - Namespace of the pull secret. When not set, V(openshift-config).
+      - Setting O(namespace) or O(name) skips the hosted control plane check.
+    type: str
+  name:
+    description:
+      - Name of the pull secret. When not set, V(pull-secret).
+      - Setting O(namespace) or O(name) skips the hosted control plane check.
+    type: str
+  allow_telemetry_change:
+    description:
+      - Allow a change that adds, changes or removes the C(cloud.openshift.com) entry.
+      - Updating that entry without first initiating a cluster transfer in OpenShift Cluster Manager makes the
+        cluster stop reporting Telemetry metrics there. Initiate the transfer first.
+    type: bool
+    default: false
+  backup:
+    description:
+      - Before a change, keep the previous document in a Secret C(<name>-backup-<UTC timestamp>) of the same namespace
+        and type (timestamp C(20260102t030405z); lower case, as Secret names must be), labelled
+        C(ocp-registry-access/backup-of=<name>). Nothing is backed up when nothing changes.
+      - Restore a backup by passing its decoded C(.dockerconfigjson) as O(content).
+    type: bool
+    default: false
+  backup_keep:
+    description: How many backups of this pull secret are kept (the newest); older ones are deleted after a change.
+    type: int
+    default: 5
+  wait:
+    description:
+      - After a change, wait until every MachineConfigPool has rolled out a new rendered config on every machine
+        (C(status.configuration.name == spec.configuration.name), a name different from the one before the change,
+        C(observedGeneration == generation), C(Updated=True), C(Updating=False), C(Degraded=False),
+        C(updatedMachineCount == machineCount)).
+      - When nothing changes, wait until every pool is updated to its current rendered config.
+      - A degraded pool fails at once with its condition message. No wait in check mode.
+    type: bool
+    default: false
+  wait_timeout:
+    description: Seconds to wait for the rollout.
+    type: int
+    default: 1800
+notes:
+  - Needs C(get) and C(update) on the Secret, C(create), C(list) and C(delete) on Secrets of its namespace with
+    O(backup=true), C(list) on C(machineconfigpools.machineconfiguration.openshift.io) with O(wait=true), and C(get)
+    on C(infrastructures.config.openshift.io) (without it the hosted control plane check is skipped).
+  - The global pull secret itself is not labelled; backups carry C(app.kubernetes.io/managed-by=ocp.registry_access).
+seealso:
+  - module: ocp.registry_access.pull_secret
+  - name: Updating the global cluster pull secret (OpenShift documentation)
+    description: The procedure this module implements.
+    link: https://docs.openshift.com/container-platform/latest/openshift_images/managing_images/using-image-pull-secrets.html
+'''
+
+EXAMPLES = r'''
+- name: Append credentials for a repository and a private registry (oc registry login --to=...; oc set data ...)
+  ocp.registry_access.global_pull_secret:
+    registries:
+      - server: quay.io/repository-main
+        username: robot
+        password: "{{ vault_quay_robot_token }}"
+      - server: privateregistry.example.com
+        username: developer@example.com
+        password: "{{ vault_private_registry_password }}"
+        email: unused
+    backup: true
+    wait: true
+
+- name: Remove a registry
+  ocp.registry_access.global_pull_secret:
+    registries:
+      - server: privateregistry.example.com
+    state: absent
+
+- name: Replace the whole pull secret after transferring the cluster in OpenShift Cluster Manager
+  ocp.registry_access.global_pull_secret:
+    src: /secure/new-owner-pull-secret.json
+    allow_telemetry_change: true
+    backup: true
+
+- name: Restore a backup
+  vars:
+    backup: "{{ query('kubernetes.core.k8s', kind='Secret', namespace='openshift-config', name=backup_secret_name) | first }}"
+  ocp.registry_access.global_pull_secret:
+    content: "{{ backup.data['.dockerconfigjson'] | b64decode }}"
+    allow_telemetry_change: true
+  no_log: true
+
+- name: Add a registry on a hosted control plane (HyperShift, ROSA with HCP)
+  ocp.registry_access.global_pull_secret:
+    namespace: kube-system
+    name: additional-pull-secret
+    registries:
+      - server: registry.example.com:5000
+        auth: "{{ vault_registry_auth }}"
+'''
+
+RETURN = r'''
+registries:
+  description: Registry keys of the pull secret after the run (in check mode, as they would be).
+  returned: success
+  type: list
+  elements: str
+  sample: [cloud.openshift.com, privateregistry.example.com, quay.io, quay.io/repository-main, registry.redhat.io]
+added:
+  description: Registry keys added.
+  returned: success
+  type: list
+  elements: str
+  sample: [privateregistry.example.com, quay.io/repository-main]
+updated:
+  description: Registry keys whose credentials (or, for a full replacement, other fields) changed.
+  returned: success
+  type: list
+  elements: str
+  sample: []
+removed:
+  description: Registry keys removed.
+  returned: success
+  type: list
+  elements: str
+  sample: []
+fingerprint:
+  description: First 12 hex digits of a sha256 over the normalised entries after the run; changes when any credential changes.
+  returned: success
+  type: str
+  sample: 3f9a1c0b22de
+backup_name:
+  description: Name of the backup Secret created (in check mode, the name it would get); null when nothing changed or O(backup=false).
+  returned: always
+  type: str
+  sample: pull-secret-backup-20260102t030405z
+pruned_backups:
+  description: Older backups deleted to keep O(backup_keep).
+  returned: always
+  type: list
+  elements: str
+  sample: [pull-secret-backup-20251201t101010z]
+rollout:
+  description: Per MachineConfigPool, the rendered config before the change and at the end, and whether it rolled out. Empty without O(wait).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Name of the MachineConfigPool.
+      type: str
+      returned: always
+      sample: worker
+    rendered_before:
+      description: C(spec.configuration.name) before the change.
+      type: str
+      returned: always
+      sample: rendered-worker-5f3c1a2b4d6e8f0a1b2c3d4e5f6a7b8c
+    rendered_after:
+      description: C(status.configuration.name) at the end of the wait.
+      type: str
+      returned: always
+      sample: rendered-worker-9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b
+    done:
+      description: Whether the pool has rolled out the new rendered config on every machine.
+      type: bool
+      returned: always
+      sample: true
+warnings_from_api:
+  description: Warnings the API server sent (also shown as Ansible warnings).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+'''
+
+import datetime
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
+from ansible_collections.ocp.registry_access.plugins.module_utils import _global_pull_secret as gps
+from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import (
+    CONNECTION_ARG_SPEC, ApiError, Client, resource_path,
+)
+
+MCO_GROUP = 'machineconfiguration.openshift.io'
+MAX_BACKUP_NAME_ATTEMPTS = 10
+
+
+def argument_spec():
+    spec = dict(
+        registries=dict(type='list', elements='dict', options=dc.REGISTRY_OPTIONS),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        content=dict(type='raw', no_log=True),
+        src=dict(type='path'),
+        # No default in the spec: whether the user named the Secret decides the hosted control plane check.
+        namespace=dict(type='str'),
+        name=dict(type='str'),
+        allow_telemetry_change=dict(type='bool', default=False),
+        backup=dict(type='bool', default=False),
+        backup_keep=dict(type='int', default=5),
+        wait=dict(type='bool', default=False),
+        wait_timeout=dict(type='int', default=1800),
+    )
+    spec.update(CONNECTION_ARG_SPEC)
+    return spec
+
+
+class GlobalPullSecret(object):
+    """Orchestration: read, plan (pure), back up, write with the read resourceVersion, prune, wait."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.secret_values = set()
+        self.client = Client.from_module(module, redact=self.redact)
+        self.explicit_target = self.params['namespace'] is not None or self.params['name'] is not None
+        self.namespace = self.params['namespace'] or gps.DEFAULT_NAMESPACE
+        self.name = self.params['name'] or gps.DEFAULT_NAME
+        self.where = '%s/%s' % (self.namespace, self.name)
+        self.path = resource_path('secrets', self.namespace, self.name)
+        self.result = dict(changed=False, backup_name=None, pruned_backups=[], rollout=[], warnings_from_api=[])
+
+    def redact(self, text):
+        return dc.redact(text, self.secret_values)
+
+    def hide(self, values):
+        for value in values:
+            if value:
+                self.secret_values.add(value)
+                self.module.no_log_values.add(value)
+
+    def fail(self, msg):
+        self.result['warnings_from_api'] = self.client.api_warnings()
+        self.module.fail_json(msg=self.redact(msg), **self.result)
+
+    # -- input ----------------------------------------------------------------------------
+
+    def request(self):
+        """(mode, given) for gps.plan_change from registries, content or src; fails on bad input."""
+        p = self.params
+        if p['backup_keep'] < 1:
+            self.fail('backup_keep must be at least 1')
+        if p['wait_timeout'] < 1:
+            self.fail('wait_timeout must be at least 1 second')
+        try:
+            if p['registries'] is not None:
+                if not p['registries']:
+                    self.fail('registries is empty: name at least one registry')
+                if p['state'] == 'absent':
+                    servers = [reg['server'] for reg in p['registries']]
+                    if not all(servers):
+                        raise dc.DockerConfigError('a registry key (server) is empty')
+                    return 'absent', servers
+                entries = dc.entries_from_options(p['registries'])
+                self.hide(dc.secret_values(entries))
+                return 'present', entries
+        except dc.DockerConfigError as e:
+            self.fail('registries: %s; nothing was changed' % e)
+        try:
+            config = dc.load_config(p['content'], p['src'])
+        except dc.DockerConfigError as e:
+            self.fail('%s; nothing was changed' % e)
+        self.hide(dc.secret_values(config.auths))
+        return 'replace', config
+
+    # -- checks ---------------------------------------------------------------------------
+
+    def check_topology(self):
+        """Fail on a hosted control plane unless the user named the Secret; skipped where the API is absent or forbidden."""
+        if self.explicit_target:
+            return
+        try:
+            infrastructure = self.client.get(resource_path('infrastructures', name='cluster', group='config.openshift.io'))
+        except ApiError as e:
+            if e.status == 403:
+                return
+            raise
+        if gps.is_hosted_control_plane(infrastructure):
+            self.fail('%s; nothing was changed' % gps.HOSTED_GUIDANCE)
+
+    # -- run ------------------------------------------------------------------------------
+
+    def run(self):
+        p = self.params
+        mode, given = self.request()
+        self.check_topology()
+        secret = self.client.get(self.path)
+        self.hide(gps.secret_values_of(secret))
+        plan = self.plan(secret, mode, given)
+        if self.module.check_mode:
+            if plan.changed and p['backup']:
+                self.result['backup_name'] = gps.backup_name(self.name, self.now())
+            return self.finish(plan)
+        if plan.changed:
+            rendered_before = self.rendered_configs() if p['wait'] else None
+            plan = self.write(secret, mode, given)
+            if plan.changed and p['backup']:
+                self.prune_backups()
+        elif p['wait']:
+            rendered_before = self.rendered_configs()
+        self.finish(plan)
+        if p['wait']:
+            self.wait(rendered_before, require_new=plan.changed)
+        return self.result
+
+    def plan(self, secret, mode, given):
+        try:
+            return gps.plan_change(secret, self.where, mode, given, self.params['allow_telemetry_change'])
+        except gps.PlanError as e:
+            self.fail('%s: %s; nothing was changed' % (self.where, e))
+
+    def write(self, secret, mode, given):
+        """Back up and replace with the read resourceVersion; on a conflict the plan is made again from the fresh Secret."""
+        outcome = {}
+
+        def mutate(current):
+            self.hide(gps.secret_values_of(current))
+            plan = outcome['plan'] = self.plan(current, mode, given)
+            if not plan.changed:
+                return None
+            if self.params['backup']:
+                try:
+                    self.backup(current)
+                except ApiError as e:
+                    self.fail('cannot back up %s: %s; nothing was changed' % (self.where, e))
+            return gps.updated_secret(current, plan.data)
+
+        self.client.read_modify_write(self.path, mutate, current=secret)
+        self.result['changed'] = outcome['plan'].changed
+        return outcome['plan']
+
+    # -- backups --------------------------------------------------------------------------
+
+    @staticmethod
+    def now():
+        return datetime.datetime.now(datetime.timezone.utc)
+
+    def backup(self, secret):
+        """Keep secret's data in a backup Secret; after a conflict, the same backup gets the fresher data."""
+        name = self.result['backup_name']
+        if name is not None:
+            path = resource_path('secrets', self.namespace, name)
+            self.client.read_modify_write(path, lambda b: None if b is None or b.get('data') == secret.get('data')
+                                          else dict(b, data=dict(secret.get('data') or {})))
+            return
+        stamp = self.now()
+        for attempt in range(MAX_BACKUP_NAME_ATTEMPTS):
+            name = gps.backup_name(self.name, stamp, attempt)
+            try:
+                self.client.create(resource_path('secrets', self.namespace), gps.backup_secret(secret, name))
+                self.result['backup_name'] = name
+                return
+            except ApiError as e:
+                if e.status != 409:  # AlreadyExists: a backup of the same second
+                    raise
+        self.fail('cannot create a backup of %s: %d backups of the same second exist; nothing was changed'
+                  % (self.where, MAX_BACKUP_NAME_ATTEMPTS))
+
+    def prune_backups(self):
+        try:
+            backups = self.client.list(resource_path('secrets', self.namespace),
+                                       label_selector='%s=%s' % (gps.BACKUP_LABEL, self.name))
+            for name in gps.backups_to_prune(backups, self.name, self.params['backup_keep']):
+                self.client.delete(resource_path('secrets', self.namespace, name))
+                self.result['pruned_backups'].append(name)
+        except ApiError as e:
+            self.module.warn('the pull secret was updated, but pruning its old backups failed: %s' % self.redact(str(e)))
+
+    # -- rollout --------------------------------------------------------------------------
+
+    def pools(self):
+        """Every MachineConfigPool, or None where the API does not exist (not OpenShift)."""
+        try:
+            return self.client.list(resource_path('machineconfigpools', group=MCO_GROUP))
+        except ApiError as e:
+            if e.status == 404:
+                return None
+            raise
+
+    def rendered_configs(self):
+        pools = self.pools()
+        return None if pools is None else gps.rendered_configs(pools)
+
+    def wait(self, rendered_before, require_new):
+        if rendered_before is None:
+            self.module.warn('this cluster has no MachineConfigPool API (%s), so there is no rollout to wait for' % MCO_GROUP)
+            return
+        done_what = 'the pull secret was updated' if self.result['changed'] else 'the pull secret did not change'
+        timeout = self.params['wait_timeout']
+        start = time.time()
+        while True:
+            try:
+                progress = gps.rollout_state(self.pools() or [], rendered_before, require_new)
+            except ApiError as e:
+                self.fail('%s, but reading the MachineConfigPools failed: %s' % (done_what, e))
+            self.result['rollout'] = gps.rollout_result(progress)
+            degraded = [p for p in progress if p['degraded']]
+            if degraded:
+                self.fail('%s, but %s' % (done_what, '; '.join('MachineConfigPool %s is degraded (%s)' % (p['name'], p['degraded'])
+                                                               for p in degraded)))
+            if all(p['done'] for p in progress):
+                return
+            elapsed = time.time() - start
+            if elapsed >= timeout:
+                self.fail('%s, but timed out after %ds waiting for the MachineConfigPools to roll it out: %s'
+                          % (done_what, timeout, gps.describe_pending(progress)))
+            # every second at first, then less often on a long rollout
+            time.sleep(min(1 + elapsed / 30.0, 10, max(0.1, timeout - elapsed)))
+
+    # -- result ---------------------------------------------------------------------------
+
+    def finish(self, plan):
+        """The result of plan (the one written, or in check mode the one that would be)."""
+        result = self.result
+        result.update(changed=plan.changed, registries=sorted(plan.auths_after), added=plan.added, updated=plan.updated,
+                      removed=plan.removed, fingerprint=dc.fingerprint_config(plan.auths_after))
+        for warning in self.client.api_warnings():
+            self.module.warn(warning)
+        result['warnings_from_api'] = self.client.api_warnings()
+        if self.module._diff:
+            result['diff'] = {'before': gps.view(plan.auths_before), 'after': gps.view(plan.auths_after)}
+        return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=[('registries', 'content', 'src')],
+        required_one_of=[('registries', 'content', 'src')],
+        required_if=[('state', 'absent', ('registries',))],
+        supports_check_mode=True,
+    )
+    gp = GlobalPullSecret(module)
+    try:
+        module.exit_json(**gp.run())
+    except ApiError as e:
+        gp.fail(str(e))
+
+
+if __name__ == '__main__':
+    main()
