@@ -32,18 +32,18 @@ def documented(module):
 def mismatches(doc, value, where=""):
     """Differences between a RETURN (sub)tree and a real value."""
     problems = []
+    contains = doc.get("contains") if isinstance(doc, dict) else None
+    if contains and isinstance(value, dict):
+        return mismatches(contains, value, where)
     if isinstance(value, dict):
         real, docs = set(value) - ANSIBLE_KEYS, set(doc)
         problems += ["%s%s returned but not documented" % (where, k) for k in sorted(real - docs)]
         for key in sorted(real & docs):
             problems += mismatches(doc[key], value[key], "%s%s." % (where, key))
         return problems
-    contains = doc.get("contains") if isinstance(doc, dict) else None
     if contains and isinstance(value, list):
         for item in value:
             problems += mismatches(contains, item, where)
-    elif contains and isinstance(value, dict):
-        problems += mismatches(contains, value, where)
     return problems
 
 

@@ -1,0 +1,575 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, ocp.registry_access contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: registry_access_info
+short_description: Audit who may pull which images in one or many namespaces
+version_added: 0.1.0
+description:
+  - Reports, per namespace, its registry pull secrets (C(kubernetes.io/dockerconfigjson) and C(kubernetes.io/dockercfg)) with
+    their registries, usernames and fingerprints, and flags those that hold no valid docker config.
+  - Reports each service account with the pull secrets it references in C(imagePullSecrets), flagging references to secrets
+    that do not exist (dangling) or that are not pull secrets (the kubelet ignores those).
+  - Reports the RoleBindings that let others pull images from the namespace (roles C(system:image-puller),
+    C(system:image-pusher) and C(registry-viewer)), marking the ones OpenShift manages itself (C(system:image-pullers)).
+  - Reports the registries of the cluster-wide pull secret, or why it could not be read.
+  - Answers O(can_pull) questions (may this service account pull images from that project?) with the API server's own
+    SubjectAccessReview, so grants through any role or group count.
+  - Never returns a credential, only registries, usernames, emails and fingerprints (the first 12 hex digits of the sha256
+    of the normalised entry, to tell whether two secrets hold the same credentials).
+  - Reads with a bounded number of requests, whatever the number of namespaces (one list per kind of object, reviews in
+    parallel).
+author:
+  - ocp.registry_access maintainers (@ocp-registry-access)
+extends_documentation_fragment:
+  - ocp.registry_access.attributes
+  - ocp.registry_access.attributes.INFO_MODULE
+  - ocp.registry_access.cluster
+options:
+  namespace:
+    description: The namespace to audit.
+    type: str
+  namespaces:
+    description: Several namespaces to audit. A namespace that does not exist is reported with RV(namespaces[].exists=false).
+    type: list
+    elements: str
+  namespace_selector:
+    description:
+      - Label selector of the namespaces to audit, for example C(team=payments). An empty string selects every namespace.
+    type: str
+  exclude_namespaces:
+    description: Namespace names or shell-style patterns (for example C(openshift-*)) left out of O(namespaces) or O(namespace_selector).
+    type: list
+    elements: str
+    default: []
+  include_global:
+    description:
+      - Whether to report the registries of the cluster-wide pull secret O(global_namespace)/O(global_name).
+      - When it cannot be read (forbidden, missing, invalid) the result says why in RV(global_pull_secret.reason); the
+        module does not fail.
+    type: bool
+    default: true
+  global_namespace:
+    description: Namespace of the cluster-wide pull secret.
+    type: str
+    default: openshift-config
+  global_name:
+    description: Name of the cluster-wide pull secret.
+    type: str
+    default: pull-secret
+  can_pull:
+    description:
+      - Questions answered by SubjectAccessReview - may this service account pull images from that namespace (C(get) on
+        C(imagestreams/layers) in C(image.openshift.io), which the OpenShift image registry checks before a pull)?
+      - Asking needs the right to create C(subjectaccessreviews) (cluster-admin, or a role granting it).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      service_account:
+        description: The service account, as C(project-a:default) or C(system:serviceaccount:project-a:default).
+        type: str
+        required: true
+      from_namespace:
+        description: The namespace whose images it would pull.
+        type: str
+        required: true
+notes:
+  - Needs C(list) on secrets, serviceaccounts and rolebindings (cluster-wide for more than two namespaces, else per namespace),
+    C(get) on the cluster-wide pull secret, and C(create) on subjectaccessreviews for O(can_pull).
+  - Only C(create subjectaccessreviews) is sent besides reads; a review changes nothing on the cluster.
+seealso:
+  - module: ocp.registry_access.pull_secret
+  - module: ocp.registry_access.image_puller_binding
+  - module: ocp.registry_access.global_pull_secret
+'''
+
+EXAMPLES = r'''
+- name: Audit two projects
+  ocp.registry_access.registry_access_info:
+    namespaces: [project-a, project-b]
+  register: audit
+
+- name: Show dangling pull secret references
+  ansible.builtin.debug:
+    msg: "{{ audit.problems }}"
+
+- name: Audit every project of a team, without the global pull secret
+  ocp.registry_access.registry_access_info:
+    namespace_selector: team=payments
+    exclude_namespaces: ['*-sandbox']
+    include_global: false
+
+- name: May project-a's default service account pull images from project-b?
+  ocp.registry_access.registry_access_info:
+    namespace: project-b
+    can_pull:
+      - service_account: project-a:default
+        from_namespace: project-b
+  register: audit
+
+- name: Fail unless it may
+  ansible.builtin.assert:
+    that: audit.can_pull[0].allowed
+    fail_msg: "{{ audit.can_pull[0].reason }}"
+
+- name: Audit every namespace except OpenShift's own
+  ocp.registry_access.registry_access_info:
+    namespace_selector: ""
+    exclude_namespaces: ['openshift', 'openshift-*', 'kube-*']
+'''
+
+RETURN = r'''
+namespaces:
+  description: The audited namespaces, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The namespace.
+      type: str
+      returned: always
+      sample: project-a
+    exists:
+      description: Whether the namespace exists (a name given in O(namespace) or O(namespaces) may not).
+      type: bool
+      returned: always
+      sample: true
+    pull_secrets:
+      description: Secrets of type C(kubernetes.io/dockerconfigjson) or C(kubernetes.io/dockercfg), sorted by name.
+      type: list
+      elements: dict
+      returned: always
+      contains:
+        name:
+          description: Name of the Secret.
+          type: str
+          returned: always
+          sample: private-registry
+        type:
+          description: Type of the Secret.
+          type: str
+          returned: always
+          sample: kubernetes.io/dockerconfigjson
+        registries:
+          description: One entry per registry key (empty when the secret is invalid).
+          type: list
+          elements: dict
+          returned: always
+          contains:
+            server:
+              description: The registry key as stored.
+              type: str
+              returned: always
+              sample: privateregistry.example.com
+            username:
+              description: The user name the entry gives (decoded from C(auth) when needed), or null.
+              type: str
+              returned: always
+              sample: developer@example.com
+            email:
+              description: The email of the entry, or null.
+              type: str
+              returned: always
+              sample: developer@example.com
+            fingerprint:
+              description: First 12 hex digits of the sha256 of the entry's decoded credentials.
+              type: str
+              returned: always
+              sample: 3f1a2b4c5d6e
+        fingerprint:
+          description: Fingerprint of the whole docker config (registries and credentials), or null when invalid.
+          type: str
+          returned: always
+          sample: 9c0d1e2f3a4b
+        invalid:
+          description: Why the secret is not a usable pull secret, or null when it is.
+          type: str
+          returned: always
+          sample: "the document is not valid JSON: Expecting value at line 1 column 1"
+        managed:
+          description: Whether the secret carries the label C(app.kubernetes.io/managed-by=ocp.registry_access).
+          type: bool
+          returned: always
+          sample: true
+    service_accounts:
+      description: The namespace's service accounts, sorted by name.
+      type: list
+      elements: dict
+      returned: always
+      contains:
+        name:
+          description: Name of the service account.
+          type: str
+          returned: always
+          sample: default
+        image_pull_secrets:
+          description: Names of the secrets in its C(imagePullSecrets), in order.
+          type: list
+          elements: str
+          returned: always
+          sample: [default-dockercfg-x7k2p, private-registry]
+        missing:
+          description: Referenced pull secrets that do not exist (dangling references).
+          type: list
+          elements: str
+          returned: always
+          sample: [old-registry]
+        not_pull_secrets:
+          description: Referenced secrets that exist but are not of a pull secret type; the kubelet ignores them.
+          type: list
+          elements: str
+          returned: always
+          sample: []
+        provisioned:
+          description:
+            - Whether OpenShift has given it its integrated-registry pull secret (a C(<sa>-dockercfg-*) reference or the
+              C(openshift.io/internal-registry-pull-secret-ref) annotation).
+          type: bool
+          returned: always
+          sample: true
+    image_pullers:
+      description: RoleBindings of C(system:image-puller), C(system:image-pusher) or C(registry-viewer), sorted by name.
+      type: list
+      elements: dict
+      returned: always
+      contains:
+        name:
+          description: Name of the RoleBinding.
+          type: str
+          returned: always
+          sample: system:image-puller
+        role:
+          description: The bound role.
+          type: str
+          returned: always
+          sample: system:image-puller
+        role_kind:
+          description: C(ClusterRole) or C(Role).
+          type: str
+          returned: always
+          sample: ClusterRole
+        subjects:
+          description: Subjects as C(system:serviceaccount:<ns>:<name>), C(group:<name>) or C(user:<name>).
+          type: list
+          elements: str
+          returned: always
+          sample: ['system:serviceaccount:project-a:default', 'group:system:serviceaccounts:project-a']
+        protected:
+          description: Whether OpenShift manages the binding itself (C(system:image-pullers) and the like).
+          type: bool
+          returned: always
+          sample: false
+global_pull_secret:
+  description: The cluster-wide pull secret; null when O(include_global=false).
+  returned: always
+  type: dict
+  contains:
+    namespace:
+      description: Its namespace.
+      type: str
+      returned: always
+      sample: openshift-config
+    name:
+      description: Its name.
+      type: str
+      returned: always
+      sample: pull-secret
+    readable:
+      description: Whether it was read and holds a valid docker config.
+      type: bool
+      returned: always
+      sample: true
+    reason:
+      description: Why it is not readable (forbidden, missing, invalid), or null.
+      type: str
+      returned: always
+      sample: null
+    registries:
+      description: One entry per registry key, as in RV(namespaces[].pull_secrets[].registries).
+      type: list
+      elements: dict
+      returned: always
+      contains:
+        server:
+          description: The registry key as stored.
+          type: str
+          returned: always
+          sample: quay.io
+        username:
+          description: The user name, or null.
+          type: str
+          returned: always
+          sample: my-quay-user
+        email:
+          description: The email, or null.
+          type: str
+          returned: always
+          sample: owner@example.com
+        fingerprint:
+          description: Fingerprint of the entry's decoded credentials.
+          type: str
+          returned: always
+          sample: 5e6f7a8b9c0d
+    fingerprint:
+      description: Fingerprint of the whole document, or null when not readable.
+      type: str
+      returned: always
+      sample: 0a1b2c3d4e5f
+can_pull:
+  description: The answers to O(can_pull), in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    service_account:
+      description: The service account, as C(system:serviceaccount:<ns>:<name>).
+      type: str
+      returned: always
+      sample: system:serviceaccount:project-a:default
+    from_namespace:
+      description: The namespace whose images it would pull.
+      type: str
+      returned: always
+      sample: project-b
+    allowed:
+      description: The API server's answer.
+      type: bool
+      returned: always
+      sample: true
+    reason:
+      description: The API server's reason (which binding allowed it), empty when denied without one.
+      type: str
+      returned: always
+      sample: RBAC allowed by RoleBinding "system:image-puller/project-b" of ClusterRole "system:image-puller" to ServiceAccount "default/project-a"
+summary:
+  description: Counts for the top of a report.
+  returned: always
+  type: dict
+  contains:
+    namespaces:
+      description: Namespaces audited.
+      type: int
+      returned: always
+      sample: 2
+    missing_namespaces:
+      description: Namespaces that do not exist.
+      type: int
+      returned: always
+      sample: 0
+    pull_secrets:
+      description: Pull secrets found.
+      type: int
+      returned: always
+      sample: 3
+    invalid_pull_secrets:
+      description: Pull secrets that hold no valid docker config.
+      type: int
+      returned: always
+      sample: 0
+    service_accounts:
+      description: Service accounts found.
+      type: int
+      returned: always
+      sample: 4
+    dangling_references:
+      description: C(imagePullSecrets) references to missing secrets or to secrets that are not pull secrets.
+      type: int
+      returned: always
+      sample: 1
+    image_puller_bindings:
+      description: Image puller RoleBindings found.
+      type: int
+      returned: always
+      sample: 2
+    can_pull_allowed:
+      description: O(can_pull) checks allowed.
+      type: int
+      returned: always
+      sample: 1
+    can_pull_denied:
+      description: O(can_pull) checks denied.
+      type: int
+      returned: always
+      sample: 1
+    problems:
+      description: Number of entries in RV(problems).
+      type: int
+      returned: always
+      sample: 1
+problems:
+  description: One readable line per finding to look at (missing namespaces, invalid secrets, dangling references, an unreadable global pull secret).
+  returned: always
+  type: list
+  elements: str
+  sample: ['service account project-a/builder references pull secret old-registry, which does not exist']
+warnings_from_api:
+  description: Warnings the API server sent (also shown as Ansible warnings).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.ocp.registry_access.plugins.module_utils import _access as access
+from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
+from ansible_collections.ocp.registry_access.plugins.module_utils import _subjects as subj
+from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import (
+    CONNECTION_ARG_SPEC, ApiError, Client, resource_path,
+)
+from ansible_collections.ocp.registry_access.plugins.module_utils._pull_secret import read_secret_auths
+
+RBAC = 'rbac.authorization.k8s.io'
+
+
+def argument_spec():
+    spec = dict(
+        namespace=dict(type='str'),
+        namespaces=dict(type='list', elements='str'),
+        namespace_selector=dict(type='str'),
+        exclude_namespaces=dict(type='list', elements='str', default=[]),
+        include_global=dict(type='bool', default=True),
+        global_namespace=dict(type='str', default='openshift-config'),
+        global_name=dict(type='str', default='pull-secret'),
+        can_pull=dict(type='list', elements='dict', default=[], options=dict(
+            service_account=dict(type='str', required=True),
+            from_namespace=dict(type='str', required=True),
+        )),
+    )
+    spec.update(CONNECTION_ARG_SPEC)
+    return spec
+
+
+class RegistryAccessInfo(object):
+    """Reads everything in one parallel batch of lists and reviews, then builds safe views."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.secret_values = set()
+        self.client = Client.from_module(module, redact=self.redact)
+
+    def redact(self, text):
+        return dc.redact(text, self.secret_values)
+
+    def fail(self, msg, **kwargs):
+        self.module.fail_json(msg=self.redact(msg), **kwargs)
+
+    def hide(self, secrets):
+        """Keep the credentials of secrets read from the server out of any output."""
+        for secret in secrets:
+            auths, _error = read_secret_auths(secret)
+            for value in dc.secret_values(auths):
+                self.secret_values.add(value)
+                self.module.no_log_values.add(value)
+
+    def run(self):
+        p = self.params
+        try:
+            checks = access.can_pull_checks(p['can_pull'])
+        except subj.SubjectError as e:
+            self.fail(str(e))
+
+        names = self.client.namespaces(p['namespace'], p['namespaces'], p['namespace_selector'], p['exclude_namespaces'])
+        existing = set(names) if p['namespace_selector'] is not None else self.client.existing_namespaces(names)
+        present = [n for n in names if n in existing]
+
+        # One parallel batch: each kind listed once (per namespace only when there are few or when a
+        # cluster-wide list is forbidden), the global pull secret read, every review asked.
+        reads = {}
+        if present:
+            reads['service_accounts'] = lambda: self.client.list_by_namespace('serviceaccounts', present)
+            reads['bindings'] = lambda: self.client.list_by_namespace('rolebindings', present, group=RBAC)
+            for secret_type in access.PULL_SECRET_TYPES:
+                reads[secret_type] = (lambda t=secret_type: self.client.list_by_namespace(
+                    'secrets', present, field_selector='type=%s' % t))
+        if p['include_global']:
+            reads['global'] = self.read_global
+        for index, (subject, from_namespace) in enumerate(checks):
+            reads[index] = (lambda s=subject, ns=from_namespace: self.client.create(
+                access.SUBJECT_ACCESS_REVIEWS, access.review_for(s, ns)))
+        keys = list(reads)
+        results = dict(zip(keys, self.client.parallel(lambda key: reads[key](), keys)))
+        for key, res in results.items():
+            if isinstance(res, ApiError) and res.status == 403 and isinstance(key, int):
+                self.fail('can_pull needs the right to create subjectaccessreviews.authorization.k8s.io, '
+                          'which this user lacks (%s); leave can_pull empty or ask a cluster-admin' % res)
+            if isinstance(res, Exception):
+                raise res
+
+        service_accounts, bindings = results.get('service_accounts', {}), results.get('bindings', {})
+        secrets = dict((ns, []) for ns in present)
+        for secret_type in access.PULL_SECRET_TYPES:
+            for ns, objs in results.get(secret_type, {}).items():
+                secrets[ns].extend(objs)
+                self.hide(objs)
+        global_pull_secret = results.get('global')
+        reviews = [results[index] for index in range(len(checks))]
+
+        other_types = self.other_secret_types(present, secrets, service_accounts)
+        namespaces = [access.namespace_view(ns, ns in existing, secrets.get(ns, []), service_accounts.get(ns, []),
+                                            bindings.get(ns, []), other_types.get(ns, {}))
+                      for ns in names]
+        can_pull = [access.can_pull_view(c[0], c[1], review) for c, review in zip(checks, reviews)]
+        problems = access.problems_of(namespaces, global_pull_secret)
+        for warning in self.client.api_warnings():
+            self.module.warn(warning)
+        return dict(changed=False, namespaces=namespaces, global_pull_secret=global_pull_secret, can_pull=can_pull,
+                    summary=access.summary_of(namespaces, can_pull, problems), problems=problems,
+                    warnings_from_api=self.client.api_warnings())
+
+    def read_global(self):
+        ns, name = self.params['global_namespace'], self.params['global_name']
+        try:
+            secret = self.client.get(resource_path('secrets', ns, name))
+        except ApiError as e:
+            if e.status in (401, 403):
+                return access.global_view(ns, name, reason='forbidden: %s' % e.message)
+            raise
+        if secret is not None:
+            self.hide([secret])
+        return access.global_view(ns, name, secret)
+
+    def other_secret_types(self, present, secrets, service_accounts):
+        """{namespace: {secret name: type or None}} for imagePullSecrets references that are not pull secrets.
+
+        Only those few are read, one GET each, to tell a dangling reference from one to a secret of another type.
+        """
+        wanted = []
+        for ns in present:
+            names = [s['metadata']['name'] for s in secrets[ns] if s.get('type') in access.PULL_SECRET_TYPES]
+            wanted.extend((ns, ref) for ref in access.unresolved_references(service_accounts.get(ns, []), names))
+        found = self.client.parallel(lambda item: self.client.get(resource_path('secrets', item[0], item[1])), wanted)
+        types = {}
+        for (ns, ref), obj in zip(wanted, found):
+            if isinstance(obj, Exception):
+                raise obj
+            types.setdefault(ns, {})[ref] = None if obj is None else (obj.get('type') or 'Opaque')
+        return types
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=[('namespace', 'namespaces', 'namespace_selector')],
+        required_one_of=[('namespace', 'namespaces', 'namespace_selector')],
+        supports_check_mode=True,
+    )
+    info = RegistryAccessInfo(module)
+    try:
+        module.exit_json(**info.run())
+    except ApiError as e:
+        info.fail(str(e))
+
+
+if __name__ == '__main__':
+    main()
