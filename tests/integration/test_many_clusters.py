@@ -2,6 +2,7 @@
 
 import base64
 import json
+import os
 
 import pytest
 
@@ -15,7 +16,7 @@ PASSWORD = register_secret("fake-multi-cluster-pass-a8f0")
 @pytest.fixture(scope="module")
 def second_cluster(cluster):
     """A second local control plane beside the first (own directory and ports), removed afterwards."""
-    other = Cluster(cluster_dir=cluster.dir + "-second", port_base=26000)
+    other = Cluster(cluster_dir=cluster.dir + "-second", port_base=int(os.environ.get("PORT_BASE", 16000)) + 1000)
     other.up()
     yield other
     other.down(quiet=True)
