@@ -17,12 +17,15 @@ help:
 	@echo "make test      every test suite and quality gate (what CI runs)"
 	@echo "make venv | cluster | cluster-down | cluster-status | test-unit | test-integration | bench"
 
-# Debian packages the registry pull test runs (tests/helpers/registry.py); installed only if missing.
+# Debian packages: the registry pull test's (tests/helpers/registry.py) and sanity's shellcheck;
+# installed only if missing.
 deps:
-	@for bin in /usr/bin/docker-registry /usr/bin/skopeo /usr/bin/htpasswd; do test -x $$bin || missing=1; done; \
+	@for bin in /usr/bin/docker-registry /usr/bin/skopeo /usr/bin/htpasswd /usr/bin/shellcheck; do \
+	  test -x $$bin || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 	  apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-registry skopeo apache2-utils; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    docker-registry skopeo apache2-utils shellcheck; \
 	fi
 
 venv: $(VENV)/.stamp link
@@ -63,9 +66,9 @@ SANITY_ROOT ?= $(or $(TMPDIR),/tmp)/ocp-registry-access-sanity
 SANITY_TREE := $(SANITY_ROOT)/ansible_collections/ocp/registry_access
 GET_PIP_CACHE := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 
-sanity: venv
+sanity: venv deps
 	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_TREE)
-	git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t $(SANITY_TREE)/
+	git ls-files -co --exclude-standard | grep -vxF -f <(git ls-files -d; echo /) | xargs -d '\n' cp --parents -t $(SANITY_TREE)/
 	test -f $(GET_PIP_CACHE) || { mkdir -p $(dir $(GET_PIP_CACHE)) && cp tests/sanity/get_pip.py $(GET_PIP_CACHE); }
 	cd $(SANITY_TREE) && $(CURDIR)/$(BIN)/ansible-test sanity --python 3.11 --requirements --color no
 

@@ -22,9 +22,9 @@ def test_make_demo_twice(api, cluster):
     with cluster_config_lock(cluster):
         original = api.get(GLOBAL)
         try:
-            first = subprocess.run(["make", "-s", "demo"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+            first = subprocess.run(["make", "-s", "demo"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
             assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
-            second = subprocess.run(["make", "-s", "demo"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+            second = subprocess.run(["make", "-s", "demo"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
             assert second.returncode == 0, second.stdout[-3000:]
             assert recap(second.stdout)[1:] == ("0", "0", "0"), "the second demo changed something"
             for run in (first, second):

@@ -463,7 +463,7 @@ def test_read_modify_write_keeps_the_callers_object(server):
 def test_parallel_of_one_item_returns_its_exception():
     client = cl.Client(cl.Connection("http://127.0.0.1:1"))
 
-    def fail(_):
+    def fail(_message):
         raise KeyError("k")
 
     results = client.parallel(fail, ["only"])

@@ -521,7 +521,8 @@ class FakeClient(object):
         for item in items:
             try:
                 results.append(func(item))
-            except Exception as e:  # pylint: disable=broad-except - as the real client does
+            except Exception as e:  # pylint: disable=broad-except
+                # as the real client does
                 results.append(e)
         return results
 
