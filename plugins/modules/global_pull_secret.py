@@ -375,6 +375,8 @@ class GlobalPullSecret(object):
             infrastructure = self.client.get(resource_path('infrastructures', name='cluster', group='config.openshift.io'))
         except ApiError as e:
             if e.status == 403:
+                self.module.warn('cannot read infrastructures.config.openshift.io/cluster (forbidden), so whether this is a '
+                                 'hosted control plane (where %s/%s is overwritten) was not checked' % (self.namespace, self.name))
                 return
             raise
         if gps.is_hosted_control_plane(infrastructure):
