@@ -10,7 +10,7 @@ export PORT_BASE ?= 16000
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help deps venv link sanity lint docs changelog-lint release-changelog cluster cluster-down cluster-status test test-unit test-integration demo bench clean
+.PHONY: help deps venv link sanity lint docs changelog-lint release-changelog cluster cluster-down cluster-status test test-unit test-reliability test-integration demo bench clean
 
 help:
 	@echo "make demo      run the seed's whole story on a local cluster"
@@ -51,11 +51,15 @@ cluster-status:
 	$(PYTHON) tests/cluster/cluster.py status
 
 # Fast gates first, the suites against the cluster last (CI's log ends with pytest's summary).
-test: venv deps cluster test-unit sanity lint docs changelog-lint test-integration
+test: venv deps cluster test-unit sanity lint docs changelog-lint test-reliability test-integration
 
 test-unit: venv
 	$(BIN)/pytest tests/unit -q -p no:cacheprovider \
 	  --cov=ansible_collections.ocp.registry_access.plugins.module_utils --cov-report=term-missing --cov-fail-under=90
+
+# Load, faults (on a dedicated cluster it starts and removes), bad input, no leak, no one let in: docs/reliability.md.
+test-reliability: venv cluster
+	$(BIN)/pytest tests/reliability -q -p no:cacheprovider
 
 test-integration: deps venv cluster
 	$(BIN)/pytest tests/integration -q -p no:cacheprovider -n 2 --dist loadgroup --ansible-host-pattern localhost
@@ -100,6 +104,19 @@ changelog-lint: venv
 # At release: fold the fragments into CHANGELOG.md.
 release-changelog: venv
 	$(BIN)/antsibull-changelog release
+
+# The scale benchmark (design §7, docs/benchmarks.md), not part of make test: a venv of its own
+# with kubernetes.core for the comparison, a cluster of its own (.cluster-bench, ports 36xxx).
+# BENCH_ARGS='--sizes 10 --reps 1' for a quick check, BENCH_ARGS=--full for no sampling (hours).
+BENCH_VENV := .venv-bench
+BENCH_ARGS ?=
+bench: $(BENCH_VENV)/.stamp link
+	$(BENCH_VENV)/bin/python benchmarks/bench.py $(BENCH_ARGS)
+
+$(BENCH_VENV)/.stamp: benchmarks/requirements-bench.txt
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r benchmarks/requirements-bench.txt
+	touch $@
 
 clean:
 	rm -rf .build tests/output .pytest_cache

@@ -420,8 +420,12 @@ class Client(object):
                 if e.status != 409:
                     raise
                 current = None
-                self._backoff(1)
+                self.conflict_pause()
         raise ApiError(409, 'Conflict', 'gave up after %d conflicting updates' % MAX_CONFLICT_ATTEMPTS, 'PUT', path)
+
+    def conflict_pause(self):
+        """A short jittered pause before the next attempt after a 409, so that concurrent writers spread out."""
+        self._backoff(1)
 
     def parallel(self, func, items):
         """func(item) for each item, at most MAX_PARALLEL at once; results (or exceptions) in order."""

@@ -68,15 +68,20 @@ def validate_namespace(name):
     return name
 
 
-def validate_service_account_name(name):
-    """Return name if it is a valid service account name (DNS-1123 subdomain), else raise SubjectError."""
-    _require_text(name, 'service account name')
+def validate_object_name(name, what):
+    """Return name if it is a DNS-1123 subdomain (the names of Secrets and ServiceAccounts), else raise SubjectError."""
+    _require_text(name, what)
     if len(name) > 253 or not _DNS_SUBDOMAIN_RE.fullmatch(name):
         raise SubjectError(
-            'invalid service account name %r: expected a DNS-1123 subdomain (at most 253 characters: '
+            'invalid %s %r: expected a DNS-1123 subdomain (at most 253 characters: '
             "lowercase letters, digits, '-' and '.', each dot-separated part starting and ending with a "
-            'letter or digit)' % name)
+            'letter or digit)' % (what, name))
     return name
+
+
+def validate_service_account_name(name):
+    """Return name if it is a valid service account name (DNS-1123 subdomain), else raise SubjectError."""
+    return validate_object_name(name, 'service account name')
 
 
 def _validate_binding_name(name):

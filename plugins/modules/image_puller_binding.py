@@ -229,7 +229,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ocp.registry_access.plugins.module_utils import _subjects as subj
 from ansible_collections.ocp.registry_access.plugins.module_utils._access import review_answer, review_for
 from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import (
-    CONNECTION_ARG_SPEC, ApiError, Client, resource_path,
+    CONNECTION_ARG_SPEC, MAX_CONFLICT_ATTEMPTS, ApiError, Client, resource_path,
 )
 
 RBAC = 'rbac.authorization.k8s.io'
@@ -350,12 +350,13 @@ class ImagePullerBinding(object):
 
     def apply(self, namespace, actions, ref, subjects):
         """Carry out one namespace's actions; on a conflict list its bindings again and re-plan."""
-        for _attempt in range(5):
+        for _attempt in range(MAX_CONFLICT_ATTEMPTS):
             try:
                 return [self.apply_one(namespace, action) for action in actions]
             except ApiError as e:
                 if e.status != 409:
                     raise
+            self.client.conflict_pause()
             bindings = self.client.list(resource_path('rolebindings', namespace, group=RBAC))
             actions = self.plan(bindings, ref, subjects)
         raise ApiError(409, 'Conflict', 'role bindings in %s kept changing; try again' % namespace)

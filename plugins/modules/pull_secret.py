@@ -309,11 +309,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import (
-    CONNECTION_ARG_SPEC, MANAGED_BY, ApiError, Client, resource_path,
+    CONNECTION_ARG_SPEC, MANAGED_BY, MAX_CONFLICT_ATTEMPTS, ApiError, Client, resource_path,
 )
 from ansible_collections.ocp.registry_access.plugins.module_utils._pull_secret import (
     PlanError, link_plan, plan_secret, secret_view, unlink_plan, wait_for_service_accounts,
 )
+from ansible_collections.ocp.registry_access.plugins.module_utils._subjects import SubjectError, validate_object_name
 
 
 def argument_spec():
@@ -339,6 +340,20 @@ def argument_spec():
     )
     spec.update(CONNECTION_ARG_SPEC)
     return spec
+
+
+def check_names(module):
+    """Fail on a secret or service account name the API server would refuse, before any request.
+
+    Otherwise check mode would report a change that cannot be made, a run would send a write the
+    server rejects, and wait_for would wait out its timeout for a service account that cannot exist.
+    """
+    try:
+        validate_object_name(module.params['name'], 'secret name')
+        for sa in module.params['service_accounts']:
+            validate_object_name(sa, 'service account name')
+    except SubjectError as e:
+        module.fail_json(msg='%s; nothing was changed' % e)
 
 
 def desired_auths(module):
@@ -394,6 +409,7 @@ class PullSecret(object):
 
     def run(self):
         p = self.params
+        check_names(self.module)
         auths = None
         if p['state'] == 'present':
             auths = desired_auths(self.module)
@@ -439,7 +455,7 @@ class PullSecret(object):
     def apply_secret(self, plan):
         """Write one namespace's planned secret; on a conflict re-read and re-plan."""
         p = self.params
-        for _attempt in range(5):
+        for _attempt in range(MAX_CONFLICT_ATTEMPTS):
             if plan.action == 'unchanged' or self.check_mode:
                 return plan.result()
             path = resource_path('secrets', plan.namespace)
@@ -455,6 +471,7 @@ class PullSecret(object):
             except ApiError as e:
                 if e.status != 409:
                     raise
+            self.client.conflict_pause()
             current = self.client.get(resource_path('secrets', plan.namespace, plan.name))
             self.hide(existing_secret_values(current))
             plan = plan_secret(plan.namespace, p['name'], current, plan.auths_given, p['type'], p['merge'],

@@ -56,6 +56,10 @@ class Cluster:
             return None
         try:
             os.kill(pid, 0)
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return None  # our own child (started by this process) that has exited: now reaped
+        except ChildProcessError:
+            pass  # started by another process: os.kill said it runs
         except OSError:
             return None
         return pid
@@ -198,6 +202,18 @@ class Cluster:
                                 cwd=self.dir, start_new_session=True)
         with open(self.path(name + ".pid"), "w") as f:
             f.write(str(proc.pid))
+        with open(self.path(name + ".argv"), "w") as f:
+            json.dump(argv, f)  # for restart()
+
+    def restart(self, name):
+        """Start one component again (after a fault test killed it) with the arguments it first had."""
+        with open(self.path(name + ".argv")) as f:
+            argv = json.load(f)
+        self._stop(name)
+        self._start(name, argv)
+        self._wait(name, {"etcd": lambda: port_in_use(self.etcd_port),
+                          "kube-apiserver": lambda: self._get("/readyz", quiet=True) == "ok",
+                          "kube-controller-manager": self._default_sa_exists}[name])
 
     def _wait(self, name, ready):
         deadline = time.time() + READY_TIMEOUT
@@ -252,18 +268,21 @@ class Cluster:
 
     def stop_processes(self):
         for name in reversed(COMPONENTS):
-            pid = self.pid(name)
-            if pid:
-                try:
-                    os.killpg(pid, signal.SIGTERM)
-                except OSError:
-                    pass
-                for _tick in range(100):
-                    if not self.pid(name):
-                        break
-                    time.sleep(0.1)
-                else:
-                    os.killpg(pid, signal.SIGKILL)
+            self._stop(name)
+
+    def _stop(self, name):
+        pid = self.pid(name)
+        if pid:
+            try:
+                os.killpg(pid, signal.SIGTERM)
+            except OSError:
+                pass
+            for _tick in range(100):
+                if not self.pid(name):
+                    break
+                time.sleep(0.1)
+            else:
+                os.killpg(pid, signal.SIGKILL)
 
     # -- status --------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ The log is written at Metadata level (tests/cluster/audit-policy.yaml). A captur
 sentinel request and waits until it appears, so every earlier request is in the file.
 """
 
+import glob
 import json
 import os
 import time
@@ -57,32 +58,67 @@ class AuditLog:
     def capture(self):
         return _CaptureBlock(self)
 
+    def _read_after(self, offset):
+        """(bytes logged after offset, offset at their end in the current file).
+
+        The API server rotates its audit log at 100 MB (lumberjack's default): when the file is
+        shorter than offset, the rest of the old file is the newest audit-<time>.log beside it.
+        """
+        data = b""
+        if os.path.getsize(self.path) < offset:
+            directory, name = os.path.split(self.path)
+            stem, ext = os.path.splitext(name)
+            backups = sorted(glob.glob(os.path.join(directory, "%s-*%s" % (stem, ext))), key=os.path.getmtime)
+            if backups:
+                with open(backups[-1], "rb") as f:
+                    f.seek(offset)
+                    data = f.read()
+            offset = 0
+        with open(self.path, "rb") as f:
+            f.seek(offset)
+            rest = f.read()
+        return data + rest, offset + len(rest)
+
+    def events_since(self, offset):
+        """(events in complete lines after offset, offset after them): for watching a run while it goes on."""
+        try:
+            data, end_offset = self._read_after(offset)
+        except OSError:
+            return [], offset
+        end = data.rfind(b"\n") + 1
+        events = [_event(raw) for raw in _parse(data[:end].splitlines())]
+        return [e for e in events if e is not None], end_offset - (len(data) - end)
+
     def read_from(self, offset, sentinel):
         deadline = time.time() + 15
         while True:
-            with open(self.path, "rb") as f:
-                f.seek(offset)
-                lines = f.read().splitlines()
             events, found = [], False
-            for line in lines:
-                try:
-                    raw = json.loads(line)
-                except ValueError:
-                    continue  # a line still being written
-                if raw.get("stage") != "ResponseComplete":
-                    continue
-                ref = raw.get("objectRef") or {}
-                if ref.get("name") == sentinel:
+            for event in filter(None, map(_event, _parse(self._read_after(offset)[0].splitlines()))):
+                if event.name == sentinel:
                     found = True
-                    continue
-                events.append(Event(raw.get("verb"), ref.get("resource"), ref.get("subresource"),
-                                    ref.get("namespace"), ref.get("name"), raw.get("user", {}).get("username"),
-                                    raw.get("userAgent"), raw.get("responseStatus", {}).get("code")))
+                else:
+                    events.append(event)
             if found:
                 return events
             if time.time() > deadline:
                 raise AssertionError("audit sentinel %s never reached %s" % (sentinel, self.path))
             time.sleep(0.1)
+
+
+def _parse(lines):
+    for line in lines:
+        try:
+            yield json.loads(line)
+        except ValueError:
+            continue  # a line still being written, or cut short by a killed API server
+
+
+def _event(raw):
+    if raw.get("stage") != "ResponseComplete":
+        return None
+    ref = raw.get("objectRef") or {}
+    return Event(raw.get("verb"), ref.get("resource"), ref.get("subresource"), ref.get("namespace"), ref.get("name"),
+                 raw.get("user", {}).get("username"), raw.get("userAgent"), raw.get("responseStatus", {}).get("code"))
 
 
 class _CaptureBlock:

@@ -24,6 +24,12 @@ KNOWN_SECRETS = set([
 ])
 
 
+# Every text a run produced (and every text a test checked with assert_no_leak), as (label, text):
+# scanned once more at the end of the session for every credential registered by then, so a
+# credential registered after a run is still looked for in that run's output.
+SESSION_OUTPUTS = []
+
+
 def register_secret(*values):
     for value in values:
         if value:
@@ -31,18 +37,49 @@ def register_secret(*values):
     return values[0] if len(values) == 1 else values
 
 
+def _base64_forms(raw):
+    """The base64 text of raw wherever it starts inside a larger encoded blob (3 alignments).
+
+    Only the characters that depend on raw alone are kept, so a credential inside a base64-encoded
+    document (a Secret's data, an auth field) is found too, not only one encoded on its own.
+    """
+    forms = set([base64.b64encode(raw).decode()])
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + raw).decode()
+        start = -(-offset * 8 // 6)
+        end = (offset + len(raw)) * 8 // 6
+        if end - start >= 8:
+            forms.add(encoded[start:end])
+    return forms
+
+
 def leak_forms(value):
-    forms = {value, base64.b64encode(value.encode()).decode()}
+    """How a credential can show up in text: raw, JSON-escaped (Python's and Go's) and base64."""
+    forms = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
+             json.dumps(value)[1:-1].replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")}
+    forms |= _base64_forms(value.encode("utf-8"))
     return forms
 
 
 def find_leaks(text):
-    """Registered credentials that appear in text (raw or base64)."""
+    """Registered credentials that appear in text (raw, JSON-escaped or base64)."""
     hits = []
-    for secret in KNOWN_SECRETS:
+    for secret in list(KNOWN_SECRETS):
         for form in leak_forms(secret):
             if form in text:
                 hits.append(form)
+    return hits
+
+
+def record_output(label, text):
+    SESSION_OUTPUTS.append((label, text))
+
+
+def session_leaks(extra=()):
+    """(label, form) for every registered credential found in any output of the session (or in extra)."""
+    hits = []
+    for label, text in list(SESSION_OUTPUTS) + list(extra):
+        hits.extend((label, form) for form in find_leaks(text))
     return hits
 
 
@@ -108,16 +145,19 @@ def run_module(module, args, check=False, diff=True, verbosity=0, env=None, scan
             raise AssertionError("no result from %s (rc %d):\n%s" % (fqcn, proc.returncode, proc.stdout[-3000:]))
         result = results[-1]
     run = Run(result, proc.stdout, proc.returncode)
+    record_output("ansible -m %s" % fqcn, json.dumps(result) + proc.stdout)
     if scan:
-        assert_no_leak(json.dumps(result) + proc.stdout)
+        assert_no_leak(json.dumps(result) + proc.stdout, record=False)
     return run
 
 
 def run_playbook(playbook, extra_vars=None, check=False, diff=True, verbosity=0, env=None, inventory=None, scan=True):
-    """Run ansible-playbook; returns a PlaybookRun (rc, output, task results). Fails the test on any leak."""
+    """Run ansible-playbook; returns a PlaybookRun (rc, output, task results). Fails the test on any leak.
+
+    Extra vars given as dicts go in through a file (-e @file), as users and AWX pass credentials:
+    ansible-playbook -vvv prints the text of every -e on its command line.
+    """
     cmd = [os.path.join(BIN, "ansible-playbook"), playbook]
-    for item in extra_vars or []:
-        cmd += ["-e", item if isinstance(item, str) else json.dumps(item)]
     if inventory:
         cmd += ["-i", inventory]
     if check:
@@ -127,12 +167,20 @@ def run_playbook(playbook, extra_vars=None, check=False, diff=True, verbosity=0,
     if verbosity:
         cmd.append("-" + "v" * verbosity)
     with tempfile.TemporaryDirectory() as tmp:
+        for index, item in enumerate(extra_vars or []):
+            if not isinstance(item, str):
+                path = os.path.join(tmp, "vars-%d.json" % index)
+                with open(path, "w") as f:
+                    json.dump(item, f)
+                item = "@" + path
+            cmd += ["-e", item]
         results_file = os.path.join(tmp, "results.jsonl")
         proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(env, results_file), stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, timeout=1800, check=False)
         results = read_results(results_file)
+    record_output("ansible-playbook %s" % playbook, proc.stdout + json.dumps(results))
     if scan:
-        assert_no_leak(proc.stdout + json.dumps(results))
+        assert_no_leak(proc.stdout + json.dumps(results), record=False)
     return PlaybookRun(proc.returncode, proc.stdout, results)
 
 
@@ -146,6 +194,8 @@ class PlaybookRun(object):
         return [r["_task"] for r in self.results if r.get("changed")]
 
 
-def assert_no_leak(text):
+def assert_no_leak(text, record=True):
+    if record:
+        record_output("assert_no_leak", text)
     hits = find_leaks(text)
     assert not hits, "credential(s) leaked into output: %d form(s), e.g. one starting %r" % (len(hits), hits[0][:4])

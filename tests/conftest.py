@@ -1,4 +1,5 @@
-"""Fixtures for tests against the real local control plane (tests/cluster/cluster.py)."""
+"""Fixtures shared by the suites that run against the real local control plane (tests/cluster/cluster.py):
+tests/integration and tests/reliability. Unit tests never ask for them, so they start nothing."""
 
 import fcntl
 import os
