@@ -35,6 +35,8 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import urllib3
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tests", "cluster"))
@@ -192,8 +194,20 @@ class Bench:
         self.cluster.down(quiet=True)
 
     def parallel(self, func, items):
+        """Setup and cleanup requests in parallel; the API server may drop a kept-alive connection
+        under this load, so each item is tried again a few times."""
+        def retrying(item):
+            for attempt in range(5):
+                try:
+                    return func(item)
+                except urllib3.exceptions.HTTPError:
+                    if attempt == 4:
+                        raise
+                    time.sleep(0.5 * (attempt + 1))
+            return None
+
         with ThreadPoolExecutor(SETUP_PARALLEL) as pool:
-            return list(pool.map(func, items))
+            return list(pool.map(retrying, items))
 
     def create_namespaces(self, n):
         names = namespace_names(n)
@@ -455,8 +469,9 @@ def targets(rows):
     if a_first_top and b_first and a_top and b_rerun:
         f = b_first["median_s"] / a_first_top["median_s"]
         r = b_rerun["median_s"] / a_top["median_s"]
+        how = " ((b) extrapolated from %d namespaces)" % b_first["extrapolated_from"] if b_first.get("extrapolated_from") else ""
         out.append({"target": "(a) at least 20x faster than (b) at N=%d, first run and rerun" % top,
-                    "met": f >= 20 and r >= 20, "measured": "first run %.1fx, rerun %.1fx" % (f, r)})
+                    "met": f >= 20 and r >= 20, "measured": "first run %.1fx, rerun %.1fx%s" % (f, r, how)})
     d_first = row(rows, "d", top, "first")
     if a_first_top and d_first:
         ratio = a_first_top["median_s"] / d_first["median_s"]
@@ -501,6 +516,9 @@ def render(results):
         "included), the median of the runs given. Requests are the tool's own, read from the API",
         "server's audit log (controllers and the driver excluded); writes are create, update, patch",
         "and delete requests. Ratio: the tool's median time over (a)'s for the same N and run.",
+        "A tool whose run at some N took over %ds was run once there (to keep `make bench` near half"
+        % results.get("single_run_after", 60),
+        "an hour on this machine; `--single-run-after` changes it).",
         "",
         "| N | tool | run | runs | median wall (s) | ratio to (a) | client CPU (s) | requests | by verb | writes |",
         "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
@@ -523,7 +541,7 @@ def render(results):
             "(%s) at N=%d ran over %d of the %d namespaces (the rest of them present), its time, CPU and "
             "per-namespace requests scaled by %g" % (t, n, m, n, float(n) / m) for t, n, m in sampled)
             + ". A loop's cost per namespace does not depend on N (compare the N=10 and N=100 rows); "
-            "`make bench BENCH_ARGS=--full` measures them in full (hours on this machine)."]
+            "`make bench BENCH_ARGS=--full` measures them in full (about two hours on this machine)."]
     lines += ["", "## Targets (issue: scale benchmark)", ""]
     for t in results["targets"]:
         lines.append("- %s %s: %s" % ("MET" if t["met"] else "MISSED", t["target"], t["measured"]))
@@ -537,7 +555,7 @@ def render(results):
         "",
         "- Machine: %s, %d cores, %.1f GiB memory (%s)" % (m.get("cpu", "?"), m["nproc"], m["memory_gib"], m["platform"]),
         "- Versions: " + ", ".join("%s %s" % (k, val) for k, val in v.items()),
-        "- Load: 1-minute load average at the start of the runs %s (the machine is shared; see below)" % load_range(rows, m["nproc"]),
+        "- Load: 1-minute load average at the start of the runs %s (the machine is shared: see Reading the numbers)" % load_range(rows, m["nproc"]),
         "- Date: %s; whole `make bench` run: %.0f s" % (results["date"], results["total_wall_s"]),
         "- Results: `benchmarks/results/%s`" % results["file"],
         "",
@@ -594,6 +612,7 @@ def main(argv):
                "args": " ".join(argv), "machine": machine(), "versions": bench.versions, "total_wall_s": round(time.time() - started),
                "job": {"secret": SECRET, "registries": [r["server"] for r in REGISTRIES], "service_account": "default",
                        "image_puller_group": "system:serviceaccounts:" + SOURCE},
+               "single_run_after": args.single_run_after, "sample": None if args.full else args.sample,
                "tools": dict((t, TOOLS[t]) for t in args.tools), "rows": rows, "targets": targets(rows)}
     os.makedirs(RESULTS_DIR, exist_ok=True)
     path = os.path.join(RESULTS_DIR, name)
