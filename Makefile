@@ -107,7 +107,7 @@ release-changelog: venv
 
 # The scale benchmark (design §7, docs/benchmarks.md), not part of make test: a venv of its own
 # with kubernetes.core for the comparison, a cluster of its own (.cluster-bench, ports 36xxx).
-# BENCH_ARGS='--sizes 10 --reps 1' for a quick check, BENCH_ARGS=--full for no sampling (hours).
+# BENCH_ARGS='--sizes 10 --reps 1' for a quick check, BENCH_ARGS=--full for no sampling (about two hours).
 BENCH_VENV := .venv-bench
 BENCH_ARGS ?=
 bench: $(BENCH_VENV)/.stamp link
