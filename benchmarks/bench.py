@@ -575,6 +575,23 @@ def render(results):
     return "\n".join(lines)
 
 
+def hold_lock():
+    """One bench at a time: a second one would tear down the first one's cluster under it."""
+    import fcntl
+    handle = open(CLUSTER_DIR.rstrip("/") + ".lock", "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        raise SystemExit("another make bench is running (pid %s) on %s; wait for it to finish"
+                         % (handle.read().strip() or "?", CLUSTER_DIR))
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle  # held until this process exits
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default="10,100,1000")
@@ -599,6 +616,7 @@ def main(argv):
     args.tools = [t for t in args.tools if t in TOOLS]
     args.sample_tools = "" if args.full else args.sample_tools
     started = time.time()
+    args.lock = hold_lock()  # kept open for the whole run
     bench = Bench(args)
     rows = []
     try:
