@@ -15,7 +15,12 @@ options:
   kubeconfig:
     description:
       - Path to a kubeconfig file, or the kubeconfig itself as a dict.
-      - Credentials in a kubeconfig dict are hidden from all output.
+      - Credentials in a kubeconfig dict are hidden from all output: of every user (not only the current context's),
+        every value except C(username), the impersonation fields and file paths, so C(token), C(password),
+        C(client-key-data), C(client-certificate-data), every value of an C(auth-provider) C(config) (OIDC C(id-token),
+        C(refresh-token), C(client-secret), C(access-token), ...), an C(exec) plugin's C(env) values and the values of
+        its credential flags (C(--token=...)) or any argument of 16 characters or more, and a password in a cluster's
+        C(proxy-url).
       - Can also be set with the E(K8S_AUTH_KUBECONFIG) environment variable.
       - Without any connection option, the in-cluster configuration is used, then C(~/.kube/config)
         (or the first file of E(KUBECONFIG)).
@@ -58,6 +63,7 @@ options:
   proxy:
     description:
       - HTTP(S) proxy URL for the API requests. Can also be set with E(K8S_AUTH_PROXY).
+      - A password in the URL (C(http://user:password@proxy:3128)) is hidden from all output.
     type: str
   no_proxy:
     description:

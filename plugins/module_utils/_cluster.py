@@ -20,6 +20,7 @@ import copy
 import json
 import os
 import random
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -68,8 +69,12 @@ CONNECTION_ARG_SPEC = dict(
     impersonate_groups=dict(type='list', elements='str', fallback=_env('K8S_AUTH_IMPERSONATE_GROUPS')),
 )
 
-# Fields of a kubeconfig user that are credentials.
-KUBECONFIG_SECRET_FIELDS = ('token', 'password', 'client-key-data', 'client-certificate-data')
+# Fields of a kubeconfig user that hold no secret: every other string of a user is hidden.
+KUBECONFIG_PUBLIC_USER_FIELDS = frozenset(['username', 'as', 'as-uid', 'as-groups', 'tokenFile', 'client-certificate',
+                                           'client-key'])
+# Fields of an exec plugin that hold no secret; env values and secret-looking flag values are hidden.
+KUBECONFIG_PUBLIC_EXEC_FIELDS = frozenset(['command', 'apiVersion', 'installHint', 'provideClusterInfo',
+                                           'interactiveMode'])
 
 
 class ApiError(Exception):
@@ -93,16 +98,97 @@ class ConfigError(Exception):
     """The connection options do not describe a usable cluster."""
 
 
+def _strings(value):
+    """Every non-empty string inside a YAML value (mappings, lists, scalars)."""
+    if isinstance(value, str):
+        return set([value]) if value else set()
+    if isinstance(value, dict):
+        return set().union(*[_strings(v) for v in value.values()]) if value else set()
+    if isinstance(value, (list, tuple)):
+        return set().union(*[_strings(v) for v in value]) if value else set()
+    return set()
+
+
+def _url_password(url):
+    """The password of a user:password@ part of a URL, if any."""
+    if not isinstance(url, str) or '@' not in url:
+        return set()
+    authority = url.split('://', 1)[-1].split('/', 1)[0]
+    userinfo = authority.rpartition('@')[0]
+    return set(v for v in (userinfo, userinfo.partition(':')[2]) if v)
+
+
+# An exec plugin flag whose value is a credential; other flag values are hidden when long enough to be one.
+_SECRET_FLAG = re.compile(r'token|secret|passw|key|credential|auth|cert', re.IGNORECASE)
+_SECRET_MIN_LENGTH = 16
+
+
+def _exec_arg_secrets(args):
+    values = set()
+    args = [a for a in args if isinstance(a, str)] if isinstance(args, list) else []
+    for index, arg in enumerate(args):
+        if arg.startswith('-') and '=' in arg:
+            flag, value = arg.split('=', 1)
+        elif index and args[index - 1].startswith('-') and '=' not in args[index - 1] and not arg.startswith('-'):
+            flag, value = args[index - 1], arg
+        else:
+            flag, value = '', arg
+        if value and (_SECRET_FLAG.search(flag) or len(value) >= _SECRET_MIN_LENGTH):
+            values.add(value)
+    return values
+
+
+def _exec_secrets(plugin):
+    values = set()
+    for key, value in plugin.items():
+        if key == 'env':
+            for item in value if isinstance(value, list) else []:
+                if isinstance(item, dict):
+                    values |= _strings(item.get('value'))
+        elif key == 'args':
+            values |= _exec_arg_secrets(value)
+        elif key not in KUBECONFIG_PUBLIC_EXEC_FIELDS:
+            values |= _strings(value)
+    return values
+
+
 def kubeconfig_secret_values(kubeconfig):
-    """Credential strings in a kubeconfig dict (for no_log_values)."""
+    """Every string of a kubeconfig dict that may be a credential (for no_log_values).
+
+    Deny by default: of each user (every user, not only the current context's), every string but
+    the few known to be public (username, file paths, impersonation); all of an auth provider's
+    config (OIDC id-token, refresh-token, client-secret, access-token, ...); an exec plugin's env
+    values, the values of its credential flags (--token=...) and any argument long enough to be a
+    credential; a password in a cluster's proxy-url or server URL.
+    """
     values = set()
     if not isinstance(kubeconfig, dict):
         return values
     for user in kubeconfig.get('users') or []:
-        fields = (user or {}).get('user') or {}
-        for key in KUBECONFIG_SECRET_FIELDS:
-            if isinstance(fields.get(key), str) and fields[key]:
-                values.add(fields[key])
+        fields = (user or {}).get('user') if isinstance(user, dict) else None
+        if not isinstance(fields, dict):
+            continue
+        for key, value in fields.items():
+            if key in KUBECONFIG_PUBLIC_USER_FIELDS:
+                continue
+            if key == 'exec' and isinstance(value, dict):
+                values |= _exec_secrets(value)
+            elif key == 'auth-provider' and isinstance(value, dict):
+                values |= _strings(value.get('config'))
+            else:
+                values |= _strings(value)
+    for cluster in kubeconfig.get('clusters') or []:
+        fields = (cluster or {}).get('cluster') if isinstance(cluster, dict) else None
+        if isinstance(fields, dict):
+            values |= _url_password(fields.get('proxy-url')) | _url_password(fields.get('server'))
+    values.discard('')
+    return values
+
+
+def connection_secret_values(params):
+    """Credentials in the connection options: the kubeconfig dict's, and a password in host or proxy."""
+    values = kubeconfig_secret_values(params.get('kubeconfig'))
+    values |= _url_password(params.get('host')) | _url_password(params.get('proxy'))
     return values
 
 
@@ -279,8 +365,7 @@ class Client(object):
     @classmethod
     def from_module(cls, module, redact=None):
         """A client for an AnsibleModule, or fail_json with why not."""
-        kubeconfig = module.params.get('kubeconfig')
-        for value in kubeconfig_secret_values(kubeconfig):
+        for value in connection_secret_values(module.params):
             module.no_log_values.add(value)
         try:
             return cls(resolve_connection(module.params), redact=redact)

@@ -41,6 +41,34 @@ def test_kubeconfig_secret_values_collects_every_credential_field():
     assert cl.kubeconfig_secret_values("/path") == set()
 
 
+def test_kubeconfig_secret_values_covers_every_auth_kind_of_every_user():
+    config = {
+        "current-context": "c",
+        "clusters": [{"name": "k", "cluster": {"server": "https://api:6443", "proxy-url": "http://px:px-pass-1@proxy:3128"}}],
+        "users": [
+            {"name": "oidc", "user": {"auth-provider": {"name": "oidc", "config": {
+                "id-token": "idt-1", "refresh-token": "rt-1", "client-secret": "cs-1", "access-token": "at-1",
+                "client-id": "cid-1", "idp-certificate-authority-data": "ca-1", "extra-field": "xf-1"}}}},
+            {"name": "exec", "user": {"exec": {
+                "apiVersion": "client.authentication.k8s.io/v1", "command": "get-token",
+                "args": ["--token=arg-tok-1", "--password", "arg-pw-1", "--region", "eu", "plain-but-long-argument-1"],
+                "env": [{"name": "AWS_SECRET_ACCESS_KEY", "value": "env-1"}, {"name": "EMPTY", "value": ""}]}}},
+            {"name": "cert", "user": {"client-certificate-data": "ccd-1", "client-key-data": "ckd-1",
+                                      "client-key": "/path/key", "username": "bob", "as": "alice"}},
+            {"name": "other", "user": {"token": "tok-2", "password": "pw-2", "username": "carol", "unknown": {"nested": ["nst-1"]}}},
+        ],
+    }
+    assert cl.kubeconfig_secret_values(config) == {
+        "idt-1", "rt-1", "cs-1", "at-1", "cid-1", "ca-1", "xf-1", "arg-tok-1", "arg-pw-1", "plain-but-long-argument-1",
+        "env-1", "ccd-1", "ckd-1", "tok-2", "pw-2", "nst-1", "px:px-pass-1", "px-pass-1"}
+
+
+def test_connection_secret_values_include_a_password_in_host_or_proxy():
+    params = dict(kubeconfig=None, host="https://u:host-pw@api:6443", proxy="http://proxy-user:proxy-pw@proxy:3128")
+    assert cl.connection_secret_values(params) == {"u:host-pw", "host-pw", "proxy-user:proxy-pw", "proxy-pw"}
+    assert cl.connection_secret_values(dict(host="https://api:6443", proxy="http://proxy:3128")) == set()
+
+
 def test_one_line_flattens_and_truncates():
     assert cl.one_line("a\n  b\tc") == "a b c"
     assert cl.one_line("x" * 700).endswith("...")
