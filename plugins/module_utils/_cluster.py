@@ -407,7 +407,7 @@ class Client(object):
                     self._backoff(attempt)
                     continue
                 raise ApiError(None, None, 'cannot reach the API server at %s after %d attempts: %s'
-                               % (self.conn.host, attempt, self.redact(one_line(e))), method, path)
+                               % (self.conn.host, attempt, self.redact(one_line(self.redact(str(e))))), method, path)
             for warning in resp.headers.getlist('Warning'):
                 self._warn(warning)
             if resp.status in RETRY_STATUSES and attempt < MAX_ATTEMPTS:
@@ -422,7 +422,7 @@ class Client(object):
     def _warn(self, header):
         # Warning: 299 - "message"
         text = header.split(' ', 2)[-1].strip().strip('"')
-        text = self.redact(one_line(text))
+        text = self.redact(one_line(self.redact(text)))
         if text not in self.warnings:
             self.warnings.append(text)
 
@@ -443,7 +443,7 @@ class Client(object):
             reason = status.get('reason') or reason
         except (ValueError, AttributeError, UnicodeDecodeError):
             message = resp.data.decode('utf-8', 'replace') if resp.data else ''
-        return ApiError(resp.status, reason, self.redact(one_line(message or reason)), method, path)
+        return ApiError(resp.status, reason, self.redact(one_line(self.redact(message or reason))), method, path)
 
     # -- verbs --------------------------------------------------------------------------
 

@@ -525,6 +525,46 @@ def secret_values(auths):
         if decoded['password']:
             values.add(decoded['password'])
             values.add(_encode_auth(decoded['username'], decoded['password']))
+    # The whole document as the modules send it in a Secret's data, in either layout: its base64 hides
+    # every credential (its plain JSON holds each credential in a form masked above).
+    for layout in TYPES:
+        try:
+            values.update(v for v in document_values(serialize(auths or {}, layout=layout)) if not v.startswith('{'))
+        except DockerConfigError:
+            continue
+    values.discard('')
+    return values
+
+
+def document_values(data):
+    """The ways a whole document travels: its text and its base64 (the value of a Secret's data key)."""
+    if isinstance(data, str):
+        data = data.encode('utf-8')
+    if not data or data in (b'{}', b'{"auths":{}}'):
+        return set()
+    return set([data.decode('utf-8', 'replace'), base64.b64encode(data).decode('ascii')])
+
+
+def secret_object_values(secret):
+    """Every credential of a Secret read from the server: each data value as sent (base64) and as text, and
+    the credentials of a docker config in it (valid or not), to hide from any output."""
+    values = set()
+    for blob in ((secret or {}).get('data') or {}).values():
+        if not isinstance(blob, str) or not blob:
+            continue
+        values.add(blob)
+        try:
+            raw = base64.b64decode(blob, validate=True)
+        except (ValueError, TypeError):
+            continue
+        values.update(document_values(raw))
+        try:
+            document = json.loads(raw.decode('utf-8'))
+        except ValueError:  # also UnicodeDecodeError
+            continue
+        auths = document.get('auths', document) if isinstance(document, dict) else None
+        if isinstance(auths, dict):
+            values.update(secret_values(dict((k, v) for k, v in auths.items() if isinstance(v, dict))))
     values.discard('')
     return values
 
@@ -540,8 +580,33 @@ def _forms(value):
     }
 
 
+# A run of base64 text long enough to hide a credential inside an encoded document.
+_BASE64_RUN = re.compile(r'[A-Za-z0-9+/]{16,}={0,2}')
+
+
+def _decodes_to_one_of(run, pattern):
+    """Whether a base64 run (whole, a part cut at either end, any alignment) decodes to text holding a form."""
+    body = run.rstrip('=')
+    for offset in range(4):
+        chunk = body[offset:]
+        chunk = chunk[:len(chunk) - len(chunk) % 4]
+        if len(chunk) < 4:
+            continue
+        try:
+            text = base64.b64decode(chunk).decode('utf-8', 'replace')
+        except (ValueError, TypeError):
+            continue
+        if pattern.search(text):
+            return True
+    return False
+
+
 def redact(text, values, mask='********'):
-    """text with every value (and its base64 and JSON-escaped forms) replaced by mask, longest first."""
+    """text with every value (and its base64 and JSON-escaped forms) replaced by mask, longest first.
+
+    Base64 text that decodes to something holding one of the values (a whole document sent as a
+    Secret's data, echoed by an admission webhook, maybe cut short) is masked as a whole too.
+    """
     if not isinstance(text, str) or not values:
         return text
     forms = set()
@@ -552,6 +617,7 @@ def redact(text, values, mask='********'):
     if not forms:
         return text
     pattern = re.compile('|'.join(re.escape(f) for f in sorted(forms, key=lambda f: (-len(f), f))))
+    text = _BASE64_RUN.sub(lambda m: mask if _decodes_to_one_of(m.group(0), pattern) else m.group(0), text)
     return pattern.sub(lambda m: mask, text)
 
 

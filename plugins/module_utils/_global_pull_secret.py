@@ -111,7 +111,7 @@ def raw_auths(secret):
 def secret_values_of(secret):
     """Every credential a Secret's document holds, valid or not, to hide from any output."""
     auths = raw_auths(secret)
-    values = set()
+    values = dc.secret_object_values(secret)
     if auths:
         values.update(dc.secret_values(dict((k, v) for k, v in auths.items() if isinstance(v, dict))))
     return values

@@ -422,6 +422,7 @@ class GlobalPullSecret(object):
             plan = outcome['plan'] = self.plan(current, mode, given)
             if not plan.changed:
                 return None
+            self.hide(dc.document_values(plan.data))
             if self.params['backup']:
                 try:
                     self.backup(current)

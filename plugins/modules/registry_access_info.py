@@ -468,7 +468,7 @@ class RegistryAccessInfo(object):
         """Keep the credentials of secrets read from the server out of any output."""
         for secret in secrets:
             auths, _error = read_secret_auths(secret)
-            for value in dc.secret_values(auths):
+            for value in dc.secret_values(auths) | dc.secret_object_values(secret):
                 self.secret_values.add(value)
                 self.module.no_log_values.add(value)
 

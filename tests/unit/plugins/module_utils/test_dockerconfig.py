@@ -705,10 +705,11 @@ def test_secret_values_collects_passwords_auths_and_tokens():
         'b.example.com': {'username': 'bob', 'password': '', 'auth': ''},
         'c.example.com': {'username': 'old', 'password': 'old-secret', 'auth': b64('new:new-secret')},
     }
+    documents = {b64(dc.serialize(auths, layout=layout).decode()) for layout in dc.TYPES}
     assert dc.secret_values(auths) == {
         PASSWORD, TOKEN, AUTH, 'alice-secret', b64('alice:alice-secret'),
         'old-secret', 'new-secret', b64('new:new-secret'),
-    }
+    } | documents
 
 
 def test_secret_values_is_best_effort_on_broken_entries():
@@ -732,6 +733,54 @@ def test_redact_hides_a_credential_inside_a_serialized_secret():
     redacted = dc.redact(text, dc.secret_values({'quay.io': entry}))
     assert PASSWORD not in redacted and entry['auth'] not in redacted and b64(PASSWORD) not in redacted
     assert '"username":"robot"' in redacted
+
+
+def test_redact_hides_the_base64_of_the_whole_document_sent_as_secret_data():
+    # An admission webhook or API error echoing the object: data[.dockerconfigjson] is the base64 of the document.
+    auths = {'quay.io': dc.build_entry(username='robot', password=PASSWORD)}
+    for layout in dc.TYPES:
+        blob = b64(dc.serialize(auths, layout=layout).decode())
+        text = 'admission webhook "deny.example.com" denied the request: data: {"%s":"%s"}' % (dc.TYPES[layout][1], blob)
+        redacted = dc.redact(text, dc.secret_values(auths))
+        assert blob not in redacted and 'denied the request' in redacted
+        assert PASSWORD not in _decoded_runs(redacted)
+
+
+def test_redact_hides_a_document_it_was_not_told_about_cut_short_at_any_alignment():
+    # A document with entries of others (merged), echoed in part and truncated: every base64 run that decodes
+    # to text holding a known credential is masked, wherever it starts and ends.
+    auths = {'other.example.com': dc.build_entry(username='o', password='others-secret-1'),
+             'quay.io': dc.build_entry(username='robot', password=PASSWORD)}
+    blob = b64(dc.serialize(auths).decode())
+    known = dc.secret_values({'quay.io': auths['quay.io']})
+    for start in range(4):
+        for end in (len(blob), len(blob) - 7, len(blob) - 30):
+            redacted = dc.redact('object: %s...' % blob[start:end], known)
+            assert PASSWORD not in _decoded_runs(redacted), (start, end)
+
+
+def test_secret_object_values_hide_each_data_value_as_sent_and_as_text():
+    document = dc.serialize({'quay.io': dc.build_entry(username='robot', password=PASSWORD)}, extra={'x': 1})
+    secret = {'data': {'.dockerconfigjson': b64(document.decode()), 'note': b64('not json')}}
+    values = dc.secret_object_values(secret)
+    assert {b64(document.decode()), document.decode(), PASSWORD, b64('not json'), 'not json'} <= values
+    assert dc.secret_object_values(None) == set() and dc.secret_object_values({'data': {'k': '!!'}}) == {'!!'}
+
+
+def _decoded_runs(text):
+    """text and every base64 run in it decoded at each alignment (what a reader could recover)."""
+    import re
+    out = [text]
+    for run in re.findall(r'[A-Za-z0-9+/=]{8,}', text):
+        body = run.rstrip('=')
+        for offset in range(4):
+            chunk = body[offset:]
+            chunk = chunk[:len(chunk) - len(chunk) % 4]
+            try:
+                out.append(base64.b64decode(chunk).decode('utf-8', 'replace'))
+            except ValueError:
+                pass
+    return '\n'.join(out)
 
 
 def test_redact_replaces_longest_value_first():
