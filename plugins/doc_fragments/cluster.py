@@ -15,7 +15,7 @@ options:
   kubeconfig:
     description:
       - Path to a kubeconfig file, or the kubeconfig itself as a dict.
-      - Credentials in a kubeconfig dict are hidden from all output: of every user (not only the current context's),
+      - Credentials in a kubeconfig dict are hidden from all output - of every user (not only the current context's),
         every value except C(username), the impersonation fields and file paths, so C(token), C(password),
         C(client-key-data), C(client-certificate-data), every value of an C(auth-provider) C(config) (OIDC C(id-token),
         C(refresh-token), C(client-secret), C(access-token), ...), an C(exec) plugin's C(env) values and the values of

@@ -18,10 +18,14 @@ import base64
 import collections
 import decimal
 import hashlib
+import hmac
 import ipaddress
 import json
 import math
+import os
 import re
+
+from ansible.module_utils.basic import env_fallback
 
 KEY_DOCKERCONFIGJSON = '.dockerconfigjson'
 KEY_DOCKERCFG = '.dockercfg'
@@ -483,28 +487,51 @@ def remove(current, servers):
 
 # -- safe views ------------------------------------------------------------------------------
 
-def _sha12(text):
-    return hashlib.sha256(text.encode('utf-8')).hexdigest()[:12]
+# Fingerprints are keyed (HMAC-SHA256): without the key, a fingerprint published next to a username
+# cannot be checked against guessed passwords offline. The key is the module's fingerprint_key, or a
+# random key drawn once per module run: entries of one result that carry the same credential still
+# share a fingerprint, but fingerprints of two runs can only be compared when both had the same key.
+FINGERPRINT_KEY_ENV = 'OCP_REGISTRY_ACCESS_FINGERPRINT_KEY'
+FINGERPRINT_OPTIONS = dict(
+    fingerprint_key=dict(type='str', no_log=True, fallback=(env_fallback, [FINGERPRINT_KEY_ENV])),
+)
+_RANDOM_KEY_BYTES = 32
+_fingerprint_key = [os.urandom(_RANDOM_KEY_BYTES)]
 
 
-def fingerprint_entry(entry):
-    """First 12 hex digits of sha256 over the decoded credentials (canonical JSON)."""
-    return _sha12(json.dumps(decode_entry(entry), sort_keys=True, separators=(',', ':')))
+def set_fingerprint_key(key=None):
+    """Key this run's fingerprints with key (text), or with a new random key when key is None or empty."""
+    if key is not None and not isinstance(key, (str, bytes)):
+        raise DockerConfigError('fingerprint_key must be a string')
+    if isinstance(key, str):
+        key = key.encode('utf-8')
+    _fingerprint_key[0] = key or os.urandom(_RANDOM_KEY_BYTES)
 
 
-def fingerprint_config(auths):
-    """First 12 hex digits of sha256 over the sorted [normalized key, entry fingerprint] pairs."""
-    pairs = sorted([normalize_key(k), fingerprint_entry(v)] for k, v in auths.items())
-    return _sha12(json.dumps(pairs, separators=(',', ':')))
+def _mac12(text, key=None):
+    if isinstance(key, str):
+        key = key.encode('utf-8')
+    return hmac.new(key or _fingerprint_key[0], text.encode('utf-8'), hashlib.sha256).hexdigest()[:12]
 
 
-def summarize(auths):
+def fingerprint_entry(entry, key=None):
+    """First 12 hex digits of HMAC-SHA256 over the decoded credentials (canonical JSON), keyed with key or this run's key."""
+    return _mac12(json.dumps(decode_entry(entry), sort_keys=True, separators=(',', ':')), key)
+
+
+def fingerprint_config(auths, key=None):
+    """First 12 hex digits of HMAC-SHA256 over the sorted [normalized key, entry fingerprint] pairs."""
+    pairs = sorted([normalize_key(k), fingerprint_entry(v, key)] for k, v in auths.items())
+    return _mac12(json.dumps(pairs, separators=(',', ':')), key)
+
+
+def summarize(auths, key=None):
     """What results and diffs may show of validated auths: server, username, email and fingerprint per entry."""
     summary = []
-    for key, entry in auths.items():
-        decoded = decode_entry(entry, key)
-        summary.append({'server': key, 'username': decoded['username'], 'email': decoded['email'],
-                        'fingerprint': fingerprint_entry(entry)})
+    for server, entry in auths.items():
+        decoded = decode_entry(entry, server)
+        summary.append({'server': server, 'username': decoded['username'], 'email': decoded['email'],
+                        'fingerprint': fingerprint_entry(entry, key)})
     return summary
 
 

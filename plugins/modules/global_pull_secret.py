@@ -38,6 +38,7 @@ author:
 extends_documentation_fragment:
   - ocp.registry_access.attributes
   - ocp.registry_access.cluster
+  - ocp.registry_access.fingerprint
 attributes:
   check_mode:
     support: full
@@ -224,7 +225,9 @@ removed:
   elements: str
   sample: []
 fingerprint:
-  description: First 12 hex digits of a sha256 over the normalised entries after the run; changes when any credential changes.
+  description:
+    - First 12 hex digits of a keyed HMAC-SHA256 (see O(fingerprint_key)) over the normalised entries after the run;
+      changes when any credential changes.
   returned: success
   type: str
   sample: 3f9a1c0b22de
@@ -304,6 +307,7 @@ def argument_spec():
         wait_timeout=dict(type='int', default=1800),
     )
     spec.update(CONNECTION_ARG_SPEC)
+    spec.update(dc.FINGERPRINT_OPTIONS)
     return spec
 
 
@@ -314,6 +318,7 @@ class GlobalPullSecret(object):
         self.module = module
         self.params = module.params
         self.secret_values = set()
+        dc.set_fingerprint_key(self.params['fingerprint_key'])
         self.client = Client.from_module(module, redact=self.redact)
         self.explicit_target = self.params['namespace'] is not None or self.params['name'] is not None
         self.namespace = self.params['namespace'] or gps.DEFAULT_NAMESPACE

@@ -21,8 +21,8 @@ description:
   - Reports the registries of the cluster-wide pull secret, or why it could not be read.
   - Answers O(can_pull) questions (may this service account pull images from that project?) with the API server's own
     SubjectAccessReview, so grants through any role or group count.
-  - Never returns a credential, only registries, usernames, emails and fingerprints (the first 12 hex digits of the sha256
-    of the normalised entry, to tell whether two secrets hold the same credentials).
+  - Never returns a credential, only registries, usernames, emails and fingerprints (the first 12 hex digits of a keyed
+    HMAC-SHA256 of the normalised entry, to tell whether two secrets hold the same credentials; see O(fingerprint_key)).
   - Reads with a bounded number of requests, whatever the number of namespaces (one list per kind of object, reviews in
     parallel).
 author:
@@ -31,6 +31,7 @@ extends_documentation_fragment:
   - ocp.registry_access.attributes
   - ocp.registry_access.attributes.INFO_MODULE
   - ocp.registry_access.cluster
+  - ocp.registry_access.fingerprint
 options:
   namespace:
     description: The namespace to audit.
@@ -180,7 +181,8 @@ namespaces:
               returned: always
               sample: developer@example.com
             fingerprint:
-              description: First 12 hex digits of the sha256 of the entry's decoded credentials.
+              description:
+                - First 12 hex digits of a keyed HMAC-SHA256 (see O(fingerprint_key)) of the entry's decoded credentials.
               type: str
               returned: always
               sample: 3f1a2b4c5d6e
@@ -446,6 +448,7 @@ def argument_spec():
         )),
     )
     spec.update(CONNECTION_ARG_SPEC)
+    spec.update(dc.FINGERPRINT_OPTIONS)
     return spec
 
 
@@ -456,6 +459,7 @@ class RegistryAccessInfo(object):
         self.module = module
         self.params = module.params
         self.secret_values = set()
+        dc.set_fingerprint_key(self.params['fingerprint_key'])
         self.client = Client.from_module(module, redact=self.redact)
 
     def redact(self, text):

@@ -1,6 +1,8 @@
 """Docker registry auth configs: parse, build, serialize (kubectl byte-compatible), keys, merge, fingerprints, redaction."""
 
 import base64
+import hashlib
+import hmac
 import json
 
 import pytest
@@ -663,11 +665,40 @@ def test_remove_drops_every_key_of_the_named_registries(servers, removed):
 
 # -- fingerprints and summaries --------------------------------------------------------------
 
-def test_fingerprint_entry_is_twelve_hex_of_sha256_over_decoded_credentials():
-    import hashlib
+def test_fingerprint_entry_is_twelve_hex_of_a_keyed_hmac_over_decoded_credentials():
     canonical = json.dumps({'email': None, 'identitytoken': None, 'password': PASSWORD, 'username': 'robot'},
                            sort_keys=True, separators=(',', ':'))
-    assert dc.fingerprint_entry({'auth': AUTH}) == hashlib.sha256(canonical.encode()).hexdigest()[:12]
+    key = 'fake-fingerprint-key-0123456789abcdef'
+    assert dc.fingerprint_entry({'auth': AUTH}, key) == hmac.new(key.encode(), canonical.encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def test_fingerprint_is_not_the_unsalted_sha256_an_offline_guess_would_check():
+    # Anyone can compute sha256 over a guessed password: the fingerprint must not be that, with or without a key.
+    canonical = json.dumps({'email': None, 'identitytoken': None, 'password': PASSWORD, 'username': 'robot'},
+                           sort_keys=True, separators=(',', ':'))
+    unsalted = hashlib.sha256(canonical.encode()).hexdigest()[:12]
+    assert dc.fingerprint_entry({'auth': AUTH}) != unsalted
+    assert dc.fingerprint_entry({'auth': AUTH}, 'k' * 32) != unsalted
+
+
+def test_fingerprints_of_one_run_agree_and_a_new_random_key_changes_them():
+    entry = {'auth': AUTH}
+    try:
+        dc.set_fingerprint_key(None)
+        first = dc.fingerprint_entry(entry)
+        assert dc.fingerprint_entry(dict(entry)) == first  # the same credential, the same fingerprint within a run
+        assert dc.summarize({'quay.io': entry})[0]['fingerprint'] == first
+        dc.set_fingerprint_key(None)
+        assert dc.fingerprint_entry(entry) != first  # not stable across runs without a key: nothing to guess against
+        dc.set_fingerprint_key('fake-stable-key')
+        stable = dc.fingerprint_entry(entry)
+        dc.set_fingerprint_key('fake-stable-key')
+        assert dc.fingerprint_entry(entry) == stable == dc.fingerprint_entry(entry, 'fake-stable-key')
+        assert dc.fingerprint_config({'quay.io': entry}) == dc.fingerprint_config({'quay.io': entry}, b'fake-stable-key')
+        with pytest.raises(dc.DockerConfigError, match='fingerprint_key must be a string'):
+            dc.set_fingerprint_key(5)
+    finally:
+        dc.set_fingerprint_key(None)
 
 
 def test_fingerprint_entry_is_the_same_for_equal_entries_and_differs_otherwise():
