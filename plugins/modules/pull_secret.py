@@ -27,6 +27,7 @@ author:
 extends_documentation_fragment:
   - ocp.registry_access.attributes
   - ocp.registry_access.cluster
+  - ocp.registry_access.fingerprint
 attributes:
   check_mode:
     support: full
@@ -264,7 +265,9 @@ secrets:
       returned: always
       sample: [privateregistry.example.com]
     fingerprint:
-      description: First 12 hex digits of a sha256 over the normalised entries; changes when any credential changes.
+      description:
+        - First 12 hex digits of a keyed HMAC-SHA256 (see O(fingerprint_key)) over the normalised entries;
+          changes when any credential changes.
       type: str
       returned: always
       sample: 3f9a1c0b22de
@@ -339,6 +342,7 @@ def argument_spec():
         force=dict(type='bool', default=False),
     )
     spec.update(CONNECTION_ARG_SPEC)
+    spec.update(dc.FINGERPRINT_OPTIONS)
     return spec
 
 
@@ -382,6 +386,7 @@ class PullSecret(object):
         self.params = module.params
         self.check_mode = module.check_mode
         self.secret_values = set()
+        dc.set_fingerprint_key(self.params['fingerprint_key'])
         self.client = Client.from_module(module, redact=self.redact)
         self.failures = []
 
