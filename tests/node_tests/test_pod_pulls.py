@@ -1,0 +1,141 @@
+"""Pods on a real node pull (or fail to pull) with what pull_secret wrote.
+
+The chain under test is the real one: the ServiceAccount admission plugin copies the service
+account's imagePullSecrets into the pod, the kubelet (as system:node:<name>, so the Node
+authorizer lets it read only its pods' secrets) builds its keyring from them, containerd pulls,
+and the registry (htpasswd) accepts or answers 401.
+
+The kubelet's KubeletEnsureSecretPulledImages (beta, on by default) re-checks credentials before a
+pod may use an image already on the node, so a negative test cannot pass through the node's image
+cache: the refusals below use imagePullPolicy IfNotPresent with the image present on the node, and
+assert that it is present.
+"""
+
+import pytest
+
+from helpers.kube import unique
+from helpers.pods import (IMAGE_REPOSITORY, REGISTRY_PASSWORD, REGISTRY_USER, container_log, create_pod, delete_pod,
+                          start_registry, wait_for_pull)
+from helpers.runner import register_secret, run_module
+
+WRONG_PASSWORD = register_secret("fake-node-registry-wrong-pass-91aa")
+ROTATED_PASSWORD = register_secret("fake-node-registry-rotated-pass-3e0f")
+SECRET = "node-registry"
+
+
+def pull_secret(connection, namespace, server, password, link=True, state="present"):
+    args = dict(connection, name=SECRET, namespace=namespace, state=state)
+    if state == "present":
+        args["registries"] = [dict(server=server, username=REGISTRY_USER, password=password)]
+        args["service_accounts"] = ["default"] if link else []
+    run = run_module("pull_secret", args)
+    assert not run.failed, "pull_secret failed (rc %d): %s" % (run.rc, run.msg)
+    return run
+
+
+def start_pod(api, namespace, node, image, policy="Always"):
+    name = unique("pull")
+    pod = create_pod(api, namespace, name, image, node.name, pull_policy=policy)
+    return name, pod
+
+
+def assert_runs(api, namespace, node, image, timings=None, policy="Always"):
+    name, _pod = start_pod(api, namespace, node, image, policy)
+    outcome = wait_for_pull(api, namespace, name)
+    assert outcome.phase == "Running", "pod %s/%s did not run:\n%s" % (namespace, name, outcome.describe())
+    if timings is not None:
+        timings.append(outcome.seconds)
+    assert "ocp-registry-access test image %s running" % image in container_log(outcome.pod)
+    delete_pod(api, namespace, name)
+    return outcome
+
+
+def assert_refused_401(api, namespace, node, image, policy="Always"):
+    name, _pod = start_pod(api, namespace, node, image, policy)
+    outcome = wait_for_pull(api, namespace, name)
+    assert outcome.phase == "PullFailed", "pod %s/%s was not refused:\n%s" % (namespace, name, outcome.describe())
+    messages = outcome.failure_messages
+    assert any("401 Unauthorized" in m for m in messages), "no 401 from the registry in the pod's events:\n%s" % (
+        outcome.describe())
+    reason = outcome.pod["status"]["containerStatuses"][0]["state"]["waiting"]["reason"]
+    assert reason in ("ErrImagePull", "ImagePullBackOff")
+    delete_pod(api, namespace, name)
+    return outcome
+
+
+def image_on_node(node, image):
+    return image in node.ctr("images", "ls", "-q").stdout.split()
+
+
+@pytest.fixture
+def image(registry):
+    return "%s/%s:latest" % (registry.host, IMAGE_REPOSITORY)
+
+
+def test_linked_pull_secret_lets_a_pod_pull(api, connection, namespace, node, registry, image, timings):
+    pull_secret(connection, namespace, registry.host, REGISTRY_PASSWORD)
+    outcome = assert_runs(api, namespace, node, image, timings)
+    # The pod names no secret: the ServiceAccount admission plugin copied the link into it.
+    assert outcome.pod["spec"].get("imagePullSecrets") == [{"name": SECRET}]
+    assert outcome.pod["spec"]["serviceAccountName"] == "default"
+
+
+def test_unlinked_secret_gets_401_even_with_the_image_on_the_node(api, connection, namespace_factory, node, registry,
+                                                                  image, timings):
+    linked = namespace_factory("linked")
+    pull_secret(connection, linked, registry.host, REGISTRY_PASSWORD)
+    assert_runs(api, linked, node, image, timings)
+    assert image_on_node(node, image), "the image should be in the node's cache after a pull"
+
+    unlinked = namespace_factory("unlinked")
+    pull_secret(connection, unlinked, registry.host, REGISTRY_PASSWORD, link=False)
+    # IfNotPresent and the image cached: only the kubelet's credential check stands between the pod and the image.
+    outcome = assert_refused_401(api, unlinked, node, image, policy="IfNotPresent")
+    assert not outcome.pod["spec"].get("imagePullSecrets")
+    assert image_on_node(node, image)
+
+
+def test_wrong_password_gets_401(api, connection, namespace_factory, node, registry, image, timings):
+    good = namespace_factory("good")
+    pull_secret(connection, good, registry.host, REGISTRY_PASSWORD)
+    assert_runs(api, good, node, image, timings)
+
+    wrong = namespace_factory("wrong")
+    pull_secret(connection, wrong, registry.host, WRONG_PASSWORD)
+    outcome = assert_refused_401(api, wrong, node, image, policy="IfNotPresent")
+    assert outcome.pod["spec"].get("imagePullSecrets") == [{"name": SECRET}]
+
+
+def test_rotated_registry_password_pulls_after_pull_secret_runs_again(api, connection, namespace, node, image_layout,
+                                                                      tmp_path, timings):
+    registry = start_registry(node, tmp_path, {REGISTRY_USER: REGISTRY_PASSWORD}, image_layout,
+                              (REGISTRY_USER, REGISTRY_PASSWORD))
+    try:
+        own_image = "%s/%s:latest" % (registry.host, IMAGE_REPOSITORY)
+        pull_secret(connection, namespace, registry.host, REGISTRY_PASSWORD)
+        assert_runs(api, namespace, node, own_image, timings)
+
+        registry.rotate({REGISTRY_USER: ROTATED_PASSWORD})
+        # The secret still holds the old password: the registry now refuses it.
+        assert_refused_401(api, namespace, node, own_image)
+
+        run = pull_secret(connection, namespace, registry.host, ROTATED_PASSWORD)
+        assert run.changed
+        assert_runs(api, namespace, node, own_image, timings)
+        # A pod that may use the cached image (IfNotPresent) runs too: its credential was verified.
+        assert_runs(api, namespace, node, own_image, timings, policy="IfNotPresent")
+    finally:
+        registry.stop()
+
+
+def test_absent_pull_secret_makes_pulls_fail_again(api, connection, namespace, node, registry, image, timings):
+    pull_secret(connection, namespace, registry.host, REGISTRY_PASSWORD)
+    assert_runs(api, namespace, node, image, timings)
+
+    run = pull_secret(connection, namespace, registry.host, None, state="absent")
+    assert run.changed
+    sa = api.get("/api/v1/namespaces/%s/serviceaccounts/default" % namespace)
+    assert {"name": SECRET} not in (sa.get("imagePullSecrets") or [])
+    assert image_on_node(node, image)
+    outcome = assert_refused_401(api, namespace, node, image, policy="IfNotPresent")
+    assert not outcome.pod["spec"].get("imagePullSecrets")
