@@ -16,10 +16,11 @@ __metaclass__ = type
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from ansible_collections.ocp.registry_access.plugins.module_utils import _subjects as subj
-from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import MANAGED_BY, one_line
+from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import MANAGED_BY, one_line, resource_path
 from ansible_collections.ocp.registry_access.plugins.module_utils._pull_secret import is_provisioned, secret_view
 
-SUBJECT_ACCESS_REVIEWS = '/apis/authorization.k8s.io/v1/subjectaccessreviews'
+# Namespaced reviews: a RoleBinding in the namespace can grant them, so a project's own rights suffice.
+LOCAL_SUBJECT_ACCESS_REVIEWS = 'localsubjectaccessreviews'
 # What the OpenShift image registry asks the API server before it serves a pull.
 PULL_ATTRIBUTES = {'verb': 'get', 'group': 'image.openshift.io', 'resource': 'imagestreams', 'subresource': 'layers'}
 # OpenShift's roles whose bindings let their subjects pull images from a project.
@@ -27,8 +28,13 @@ PULLER_ROLES = ('system:image-puller', 'system:image-pusher', 'registry-viewer')
 PULL_SECRET_TYPES = tuple(sorted(secret_type for secret_type, _key in dc.TYPES.values()))
 
 
+def review_path(namespace):
+    """Where the LocalSubjectAccessReview about namespace is created (in that namespace)."""
+    return resource_path(LOCAL_SUBJECT_ACCESS_REVIEWS, namespace, group='authorization.k8s.io')
+
+
 def review_for(subject, namespace):
-    """SubjectAccessReview spec asking whether subject may pull images from namespace."""
+    """LocalSubjectAccessReview, created in namespace, asking whether subject may pull images from it."""
     spec = {'resourceAttributes': dict(PULL_ATTRIBUTES, namespace=namespace)}
     if subject['kind'] == 'ServiceAccount':
         spec['user'] = 'system:serviceaccount:%s:%s' % (subject['namespace'], subject['name'])
@@ -40,11 +46,12 @@ def review_for(subject, namespace):
     else:
         spec['user'] = subject['name']
         spec['groups'] = ['system:authenticated']
-    return {'apiVersion': 'authorization.k8s.io/v1', 'kind': 'SubjectAccessReview', 'spec': spec}
+    return {'apiVersion': 'authorization.k8s.io/v1', 'kind': 'LocalSubjectAccessReview',
+            'metadata': {'namespace': namespace}, 'spec': spec}
 
 
 def review_answer(review):
-    """(allowed, reason) of a SubjectAccessReview the API server answered."""
+    """(allowed, reason) of a (Local)SubjectAccessReview the API server answered."""
     status = (review or {}).get('status') or {}
     reason = status.get('reason') or status.get('evaluationError') or ''
     return bool(status.get('allowed')), one_line(reason)

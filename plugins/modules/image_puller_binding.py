@@ -18,7 +18,8 @@ description:
     RoleBinding named after the role (C(system:image-puller)), created if needed; if that name is taken by a binding of
     another role, C(<role>-0) ... C(<role>-99) as oc does.
   - The OpenShift-managed C(system:image-pullers) binding is never modified.
-  - With O(verify=true) the API server itself confirms, by SubjectAccessReview, that each subject may (or, for
+  - With O(verify=true) the API server itself confirms, by a LocalSubjectAccessReview in each namespace (a right the project
+    role C(rbac/project-access-clusterrole.yaml) includes; no cluster-wide right is needed), that each subject may (or, for
     O(state=absent), no longer may through these bindings) C(get imagestreams/layers) in each namespace, which is what the
     OpenShift image registry checks before serving a pull.
 author:
@@ -103,8 +104,10 @@ options:
     default: false
   verify:
     description:
-      - After the change, ask the API server by SubjectAccessReview whether each subject may C(get imagestreams/layers) in the
-        C(image.openshift.io) group in each namespace, and fail with the reason when the answer is not the expected one.
+      - After the change, ask the API server by LocalSubjectAccessReview whether each subject may C(get imagestreams/layers)
+        in the C(image.openshift.io) group in each namespace, and fail with the reason when the answer is not the expected
+        one. A failure after the bindings were written still reports RV(changed) and RV(bindings).
+      - Needs C(create) on C(localsubjectaccessreviews) in each namespace.
     type: bool
     default: false
 seealso:
@@ -227,14 +230,14 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _subjects as subj
-from ansible_collections.ocp.registry_access.plugins.module_utils._access import review_answer, review_for
+from ansible_collections.ocp.registry_access.plugins.module_utils._access import review_answer, review_for, review_path
 from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import (
     CONNECTION_ARG_SPEC, MAX_CONFLICT_ATTEMPTS, ApiError, Client, resource_path,
 )
 
 RBAC = 'rbac.authorization.k8s.io'
 ACTION_DONE = {'create': 'created', 'update': 'updated', 'delete': 'deleted', 'unchanged': 'unchanged'}
-# How the RBAC authorizer names a namespaced grant in a SubjectAccessReview's reason.
+# How the RBAC authorizer names a namespaced grant in a (Local)SubjectAccessReview's reason.
 GRANT_REASON = re.compile(r'(?<!Cluster)RoleBinding "([^"/]+)/([^"]+)" of (ClusterRole|Role) "([^"]+)"')
 # Seconds to keep asking when an answer is not yet the expected one.
 VERIFY_SETTLE_SECONDS = 10
@@ -317,7 +320,14 @@ class ImagePullerBinding(object):
         if errors:
             self.fail('%d of %d namespaces failed: %s' % (len(errors), len(namespaces), '; '.join(errors[:10])), **result)
         if p['verify'] and not self.module.check_mode:
-            result['verification'] = self.verify(namespaces, subjects, ref)
+            try:
+                result['verification'] = self.verify(namespaces, subjects, ref)
+            except ApiError as e:
+                # the bindings are written: say so, and what they are, whatever went wrong after
+                self.fail('%s; cannot verify%s: %s' % (
+                    'the role bindings were changed (see bindings)' if changed else 'nothing was changed',
+                    ' (verify needs the right to create localsubjectaccessreviews.authorization.k8s.io in each namespace)'
+                    if e.status == 403 else '', e), **result)
             bad = [v for v in result['verification'] if not v['ok']]
             if bad:
                 expected = 'may pull' if p['state'] == 'present' else 'may no longer pull through %s bindings' % p['role']
@@ -377,15 +387,14 @@ class ImagePullerBinding(object):
         return dict(namespace=namespace, name=name, action=ACTION_DONE[action['action']], subjects=subjects_after)
 
     def verify(self, namespaces, subjects, ref):
-        """One SubjectAccessReview per namespace and subject; unexpected answers are asked again for a
+        """One LocalSubjectAccessReview per namespace and subject; unexpected answers are asked again for a
         few seconds, since the API server's authorizer sees new bindings through a watch cache."""
         checks = [(ns, s) for ns in namespaces for s in subjects]
         judged, pending = [None] * len(checks), list(range(len(checks)))
         deadline, delay = time.time() + VERIFY_SETTLE_SECONDS, 0.1
         while True:
             answers = self.client.parallel(
-                lambda i: self.client.create('/apis/authorization.k8s.io/v1/subjectaccessreviews',
-                                             review_for(checks[i][1], checks[i][0])),
+                lambda i: self.client.create(review_path(checks[i][0]), review_for(checks[i][1], checks[i][0])),
                 pending)
             for i, answer in zip(pending, answers):
                 if isinstance(answer, Exception):

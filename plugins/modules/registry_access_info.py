@@ -20,7 +20,7 @@ description:
     C(system:image-pusher) and C(registry-viewer)), marking the ones OpenShift manages itself (C(system:image-pullers)).
   - Reports the registries of the cluster-wide pull secret, or why it could not be read.
   - Answers O(can_pull) questions (may this service account pull images from that project?) with the API server's own
-    SubjectAccessReview, so grants through any role or group count.
+    LocalSubjectAccessReview in that namespace, so grants through any role or group count.
   - Never returns a credential, only registries, usernames, emails and fingerprints (the first 12 hex digits of a keyed
     HMAC-SHA256 of the normalised entry, to tell whether two secrets hold the same credentials; see O(fingerprint_key)).
   - Reads with a bounded number of requests, whatever the number of namespaces (one list per kind of object, reviews in
@@ -66,9 +66,11 @@ options:
     default: pull-secret
   can_pull:
     description:
-      - Questions answered by SubjectAccessReview - may this service account pull images from that namespace (C(get) on
-        C(imagestreams/layers) in C(image.openshift.io), which the OpenShift image registry checks before a pull)?
-      - Asking needs the right to create C(subjectaccessreviews) (cluster-admin, or a role granting it).
+      - Questions answered by a LocalSubjectAccessReview in O(can_pull[].from_namespace) - may this service account pull
+        images from that namespace (C(get) on C(imagestreams/layers) in C(image.openshift.io), which the OpenShift image
+        registry checks before a pull)?
+      - Asking needs the right to create C(localsubjectaccessreviews) in that namespace (a project admin has it; or bind
+        the ClusterRole C(ocp-registry-access-subject-access-review) there with a RoleBinding). No cluster-wide right.
     type: list
     elements: dict
     default: []
@@ -83,8 +85,8 @@ options:
         required: true
 notes:
   - Needs C(list) on secrets, serviceaccounts and rolebindings (cluster-wide for more than two namespaces, else per namespace),
-    C(get) on the cluster-wide pull secret, and C(create) on subjectaccessreviews for O(can_pull).
-  - Only C(create subjectaccessreviews) is sent besides reads; a review changes nothing on the cluster.
+    C(get) on the cluster-wide pull secret, and C(create) on localsubjectaccessreviews in each O(can_pull[].from_namespace).
+  - Only C(create localsubjectaccessreviews) is sent besides reads; a review changes nothing on the cluster.
 seealso:
   - module: ocp.registry_access.pull_secret
   - module: ocp.registry_access.image_puller_binding
@@ -500,13 +502,14 @@ class RegistryAccessInfo(object):
             reads['global'] = self.read_global
         for index, (subject, from_namespace) in enumerate(checks):
             reads[index] = (lambda s=subject, ns=from_namespace: self.client.create(
-                access.SUBJECT_ACCESS_REVIEWS, access.review_for(s, ns)))
+                access.review_path(ns), access.review_for(s, ns)))
         keys = list(reads)
         results = dict(zip(keys, self.client.parallel(lambda key: reads[key](), keys)))
         for key, res in results.items():
             if isinstance(res, ApiError) and res.status == 403 and isinstance(key, int):
-                self.fail('can_pull needs the right to create subjectaccessreviews.authorization.k8s.io, '
-                          'which this user lacks (%s); leave can_pull empty or ask a cluster-admin' % res)
+                self.fail('can_pull needs the right to create localsubjectaccessreviews.authorization.k8s.io in namespace %s '
+                          '(the ClusterRole ocp-registry-access-subject-access-review bound there), which this user lacks '
+                          '(%s); leave can_pull empty or ask the project admin' % (checks[key][1], res))
             if isinstance(res, Exception):
                 raise res
 

@@ -171,6 +171,8 @@ PROJECT_REQUIRED = [
     (("rolebindings", "delete"), "rolebindings"),
     # without bind, creating a RoleBinding to system:image-puller is an escalation
     (("clusterroles", "bind"), "rolebindings"),
+    # verify: true asks a LocalSubjectAccessReview in each image namespace
+    (("localsubjectaccessreviews", "create"), "localsubjectaccessreviews"),
 ]
 # Cluster-wide requests a project admin is refused and the modules answer by reading each namespace.
 PROJECT_FALLBACK_PROBES = {("list", "namespaces", "-"), ("list", "secrets", "-"), ("list", "serviceaccounts", "-"),
@@ -180,7 +182,7 @@ PROJECT_FALLBACK_PROBES = {("list", "namespaces", "-"), ("list", "secrets", "-")
 def project_steps(apps):
     """create, then change (new password, one more subject), then remove: every write the role can send."""
     def variables(password, state="present", users=()):
-        pullers = {"image_namespaces": apps, "all_service_accounts_in": [apps[0]]}
+        pullers = {"image_namespaces": apps, "all_service_accounts_in": [apps[0]], "verify": True}
         if users:
             pullers["users"] = list(users)
         return {"project_access_state": state,
@@ -272,20 +274,32 @@ def test_project_access_without_one_right_fails_with_forbidden(api, automation, 
     assert automation.user in message
 
 
-def test_verify_needs_the_cluster_wide_subjectaccessreview_right(api, audit, automation, apps):
+def test_verify_works_with_the_project_role_alone(api, audit, automation, apps):
     automation.bind_in(PROJECT_ROLE, apps)
+    variables = {"project_access_image_pullers": [{"image_namespace": apps[1], "service_accounts": ["%s:default" % apps[0]],
+                                                   "verify": True}]}
+    with audit.capture() as seen:
+        run = automation.run(variables)
+    assert run.rc == 0, run.output[-3000:]
+    verification = [v for r in run.results for item in r.get("results") or [] for v in item.get("verification") or []]
+    assert [(v["namespace"], v["allowed"]) for v in verification] == [(apps[1], True)]
+    reviews = {(e.verb, e.resource, e.namespace, e.code) for e in seen.events
+               if e.user == automation.user and "subjectaccessreviews" in e.resource}
+    assert reviews == {("create", "localsubjectaccessreviews", apps[1], 201)}, reviews
+
+
+def test_verify_without_the_review_right_reports_the_bindings_it_wrote(api, automation, apps):
+    automation.bind_in(without(PROJECT_ROLE, "localsubjectaccessreviews", "create"), apps)
     variables = {"project_access_image_pullers": [{"image_namespace": apps[1], "service_accounts": ["%s:default" % apps[0]],
                                                    "verify": True}]}
     run = automation.run(variables)
     assert run.rc != 0
     _task, message = failure_of(run)
-    assert "subjectaccessreviews" in message and re.search(r"forbidden", message, re.I), message[:3000]
-
-    automation.bind_cluster_wide(REVIEW_ROLE)
-    run = automation.run(variables)
-    assert run.rc == 0, run.output[-3000:]
-    verification = [v for r in run.results for item in r.get("results") or [] for v in item.get("verification") or []]
-    assert [(v["namespace"], v["allowed"]) for v in verification] == [(apps[1], True)]
+    assert "localsubjectaccessreviews" in message and re.search(r"forbidden", message, re.I), message[:3000]
+    failed = [item for r in run.results for item in r.get("results") or [] if item.get("failed")]
+    assert [(item["changed"], [(b["namespace"], b["action"]) for b in item["bindings"]]) for item in failed] == [
+        (True, [(apps[1], "created")])]
+    assert puller_subjects(api, apps[1]) == ["default"]
 
 
 def test_namespace_selector_needs_the_cluster_wide_namespace_list(api, automation, namespace_factory):
@@ -505,7 +519,7 @@ def test_audit_role_rights_are_each_required():
 def test_audit_runs_read_only_with_rolebindings_in_its_projects(api, audit, automation, audited, tmp_path):
     automation.bind_in(AUDIT_ROLE, audited)
     automation.bind_in(AUDIT_GLOBAL_ROLE, [])
-    automation.bind_cluster_wide(REVIEW_ROLE)
+    automation.bind_in(REVIEW_ROLE, [audited[1]])  # where the can_pull question asks, no cluster-wide right
     with audit.capture() as seen:
         run = automation.run(audit_variables(audited, tmp_path), playbook=AUDIT)
     assert run.rc == 0, run.output[-3000:]
@@ -517,8 +531,9 @@ def test_audit_runs_read_only_with_rolebindings_in_its_projects(api, audit, auto
     assert "dangling" in json.dumps(report["problems"]) or "gone-secret" in json.dumps(report["problems"]), report["problems"]
 
     mine = [e for e in seen.events if e.user == automation.user]
-    assert {(e.verb, e.resource) for e in mine if e.verb in ("create", "update", "patch", "delete", "deletecollection")} == {
-        ("create", "subjectaccessreviews")}
+    assert {(e.verb, e.resource, e.namespace) for e in mine
+            if e.verb in ("create", "update", "patch", "delete", "deletecollection")} == {
+        ("create", "localsubjectaccessreviews", audited[1])}
     assert set(refused(seen, automation.user)) <= AUDIT_FALLBACK_PROBES, refused(seen, automation.user)
     assert ("get", "secrets", audited[0]) in {(e.verb, e.resource, e.namespace) for e in mine if e.code == 404}
 
@@ -540,7 +555,8 @@ def test_audit_can_pull_needs_the_subject_access_review_right(automation, audite
     run = automation.run(audit_variables(audited, tmp_path), playbook=AUDIT)
     assert run.rc != 0, run.output[-3000:]
     _task, message = failure_of(run)
-    assert "subjectaccessreviews" in message and re.search(r"forbidden", message, re.I), message[:3000]
+    assert "localsubjectaccessreviews" in message and re.search(r"forbidden", message, re.I), message[:3000]
+    assert "in namespace %s" % audited[1] in message, message[:3000]
 
 
 def test_audit_without_the_global_role_reports_the_global_pull_secret_unreadable(automation, audited, tmp_path):

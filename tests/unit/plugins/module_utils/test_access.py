@@ -47,7 +47,9 @@ def assert_no_credential(view):
 
 def test_review_for_service_account_carries_its_groups():
     review = access.review_for({'kind': 'ServiceAccount', 'namespace': 'project-a', 'name': 'default'}, 'project-b')
-    assert review['kind'] == 'SubjectAccessReview'
+    # namespaced, so that a RoleBinding in project-b can grant it (the project role does)
+    assert review['kind'] == 'LocalSubjectAccessReview' and review['metadata'] == {'namespace': 'project-b'}
+    assert access.review_path('project-b') == '/apis/authorization.k8s.io/v1/namespaces/project-b/localsubjectaccessreviews'
     assert review['spec'] == {
         'resourceAttributes': {'verb': 'get', 'group': 'image.openshift.io', 'resource': 'imagestreams',
                                'subresource': 'layers', 'namespace': 'project-b'},
