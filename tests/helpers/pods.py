@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import time
 
+from helpers.kube import unique
 from helpers.registry import Registry
 from helpers.runner import register_secret
 
@@ -133,3 +134,37 @@ def start_registry(node, tmp_path, users, image_layout, push_as):
     registry.push(image_layout, IMAGE_REPOSITORY + ":latest", user, password)
     node.trust_registry(registry.host, registry.ca_cert)
     return registry
+
+
+def start_pod(api, namespace, node, image, policy="Always"):
+    name = unique("pull")
+    pod = create_pod(api, namespace, name, image, node.name, pull_policy=policy)
+    return name, pod
+
+
+def assert_runs(api, namespace, node, image, timings=None, policy="Always"):
+    name, _pod = start_pod(api, namespace, node, image, policy)
+    outcome = wait_for_pull(api, namespace, name)
+    assert outcome.phase == "Running", "pod %s/%s did not run:\n%s" % (namespace, name, outcome.describe())
+    if timings is not None:
+        timings.append(outcome.seconds)
+    assert "ocp-registry-access test image %s running" % image in container_log(outcome.pod)
+    delete_pod(api, namespace, name)
+    return outcome
+
+
+def assert_refused_401(api, namespace, node, image, policy="Always"):
+    name, _pod = start_pod(api, namespace, node, image, policy)
+    outcome = wait_for_pull(api, namespace, name)
+    assert outcome.phase == "PullFailed", "pod %s/%s was not refused:\n%s" % (namespace, name, outcome.describe())
+    messages = outcome.failure_messages
+    assert any("401 Unauthorized" in m for m in messages), "no 401 from the registry in the pod's events:\n%s" % (
+        outcome.describe())
+    reason = outcome.pod["status"]["containerStatuses"][0]["state"]["waiting"]["reason"]
+    assert reason in ("ErrImagePull", "ImagePullBackOff")
+    delete_pod(api, namespace, name)
+    return outcome
+
+
+def image_on_node(node, image):
+    return image in node.ctr("images", "ls", "-q").stdout.split()

@@ -13,9 +13,8 @@ assert that it is present.
 
 import pytest
 
-from helpers.kube import unique
-from helpers.pods import (IMAGE_REPOSITORY, REGISTRY_PASSWORD, REGISTRY_USER, container_log, create_pod, delete_pod,
-                          start_registry, wait_for_pull)
+from helpers.pods import (IMAGE_REPOSITORY, REGISTRY_PASSWORD, REGISTRY_USER, assert_refused_401, assert_runs,
+                          image_on_node, start_registry)
 from helpers.runner import register_secret, run_module
 
 WRONG_PASSWORD = register_secret("fake-node-registry-wrong-pass-91aa")
@@ -31,40 +30,6 @@ def pull_secret(connection, namespace, server, password, link=True, state="prese
     run = run_module("pull_secret", args)
     assert not run.failed, "pull_secret failed (rc %d): %s" % (run.rc, run.msg)
     return run
-
-
-def start_pod(api, namespace, node, image, policy="Always"):
-    name = unique("pull")
-    pod = create_pod(api, namespace, name, image, node.name, pull_policy=policy)
-    return name, pod
-
-
-def assert_runs(api, namespace, node, image, timings=None, policy="Always"):
-    name, _pod = start_pod(api, namespace, node, image, policy)
-    outcome = wait_for_pull(api, namespace, name)
-    assert outcome.phase == "Running", "pod %s/%s did not run:\n%s" % (namespace, name, outcome.describe())
-    if timings is not None:
-        timings.append(outcome.seconds)
-    assert "ocp-registry-access test image %s running" % image in container_log(outcome.pod)
-    delete_pod(api, namespace, name)
-    return outcome
-
-
-def assert_refused_401(api, namespace, node, image, policy="Always"):
-    name, _pod = start_pod(api, namespace, node, image, policy)
-    outcome = wait_for_pull(api, namespace, name)
-    assert outcome.phase == "PullFailed", "pod %s/%s was not refused:\n%s" % (namespace, name, outcome.describe())
-    messages = outcome.failure_messages
-    assert any("401 Unauthorized" in m for m in messages), "no 401 from the registry in the pod's events:\n%s" % (
-        outcome.describe())
-    reason = outcome.pod["status"]["containerStatuses"][0]["state"]["waiting"]["reason"]
-    assert reason in ("ErrImagePull", "ImagePullBackOff")
-    delete_pod(api, namespace, name)
-    return outcome
-
-
-def image_on_node(node, image):
-    return image in node.ctr("images", "ls", "-q").stdout.split()
 
 
 @pytest.fixture
