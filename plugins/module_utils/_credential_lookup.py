@@ -1012,3 +1012,367 @@ def containers_image_lookup(authfile: Any, image: str) -> ContainersImageLookup:
     wanted = normalize_registry(registry)
     answers = [_ci_answer(auth_file, k) for k in auth_file.auths if normalize_auth_file_key(k) == wanted]
     return ContainersImageLookup(name, answers or [Answer(None, None)])
+
+
+# -- what a key serves ---------------------------------------------------------------------------------
+
+_DNS_LABEL = re.compile(r'[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?')
+_GLOB_META = frozenset('*?[\\')
+# A prefix of a repository path the kubelet may be asked for: whole components, then possibly part of one.
+_PATH_PREFIX = re.compile(r'(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?:/(?:[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:[._-]|__)?)?)?')
+_CI_PATH = re.compile(r'[a-z0-9]+(?:(?:[._]|__|-*)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-*)[a-z0-9]+)*)*', re.ASCII)
+
+
+def _check_consumer(consumer: str) -> None:
+    if consumer not in CONSUMERS:
+        raise CredentialModelError('unknown consumer %r; use one of %s' % (consumer, ', '.join(CONSUMERS)))
+
+
+def _kubelet_scope(key: str) -> Optional[tuple]:
+    index = kubelet_index_key(key)
+    if index is None:
+        return None
+    if index == _LEGACY_HUB_HOST:
+        # Only this exact key is the kubelet's fallback for Docker Hub images (and it is shadowed by
+        # any key that matches docker.io): for every decision it is Docker Hub, like docker.io.
+        index = DOCKER_HUB
+    glob = _kubelet_glob(index)
+    if glob is None:
+        return None
+    labels, port, path = glob
+    if not _PATH_PREFIX.fullmatch(path):
+        return None
+    plain = [label for label in labels if not _GLOB_META.intersection(label)]
+    if any(not _DNS_LABEL.fullmatch(label) for label in plain):
+        return None
+    if len(labels) == len(plain):
+        host = '.'.join(labels)
+        if host == _LEGACY_HUB_HOST:
+            return None
+        # A one-label host without a port is read as a Docker Hub namespace in an image reference.
+        if len(labels) == 1 and not port and host != 'localhost' and host.lower() == host:
+            return None
+    return (KUBELET, tuple(labels), port, path)
+
+
+def _ci_domain(domain: str) -> bool:
+    return _CI_DOMAIN.fullmatch(domain) is not None and (domain == 'localhost' or any(c in domain for c in '.:'))
+
+
+def _containers_image_scope(key: str) -> Optional[tuple]:
+    if key.startswith(('http://', 'https://')) or '/' not in key:
+        registry = normalize_auth_file_key(key)
+        if registry == _LEGACY_HUB_HOST or _ci_domain(registry):
+            return (CONTAINERS_IMAGE, 'registry', registry)
+        return None
+    domain, path = key.split('/', 1)
+    if not (domain == DOCKER_HUB or (_ci_domain(domain) and domain != _LEGACY_HUB_HOST)) or not _CI_PATH.fullmatch(path):
+        return None
+    if len(key) > 255:
+        return None
+    return (CONTAINERS_IMAGE, 'repository', key)
+
+
+def registry_scope(key: str, consumer: str) -> Optional[tuple]:
+    """The images key serves for consumer, as a comparable value; None when it serves no image (a dead key).
+
+    kubelet: the host (labels, globs allowed), port and raw path prefix it matches, with Docker
+    Hub's docker.io and index.docker.io (its fallback key) as one. containers-image: a registry
+    (schemeless host, or any key with http(s)://, whose path is ignored; docker.io,
+    index.docker.io and registry-1.docker.io are one) or a repository namespace (schemeless
+    host/path, matched exactly).
+    """
+    _check_consumer(consumer)
+    if not isinstance(key, str):
+        return None
+    return _kubelet_scope(key) if consumer == KUBELET else _containers_image_scope(key)
+
+
+def same_registry(key_a: str, key_b: str, consumer: str) -> bool:
+    """True when consumer uses either key for the same images: the same registry, never to be written twice."""
+    if key_a == key_b:
+        return True
+    scope = registry_scope(key_a, consumer)
+    return scope is not None and scope == registry_scope(key_b, consumer)
+
+
+def keys_serving(keys: Iterable[str], server: str, consumer: str) -> list:
+    """The keys (of a document's auths, in their order) that serve the registry server names for consumer.
+
+    What ``state: absent`` must remove and ``merge: false`` must leave once: every spelling of
+    the same registry (``https://index.docker.io/v1/`` for ``docker.io``, ``https://quay.io/org``
+    for ``quay.io`` in the global pull secret). A key spelled exactly as server is always included,
+    so a dead key can still be removed by name.
+    """
+    return [k for k in keys if same_registry(k, server, consumer)]
+
+
+def lookup_key_for(server: str) -> str:
+    """The key containers/image looks up for the images server names: what to write into the global pull secret.
+
+    http(s):// is dropped, the host lower-cased, Docker Hub's aliases become docker.io, one /v1/ or
+    /v2/ and a trailing '/' are dropped from the path. ValueError (a message without credentials)
+    when server cannot name a registry or repository for containers/image.
+    """
+    if not isinstance(server, str) or not server:
+        raise ValueError('a registry (server) is empty')
+    rest = server
+    for prefix in ('https://', 'http://'):
+        if rest.lower().startswith(prefix):
+            rest = rest[len(prefix):]
+            break
+    if '@' in rest:
+        raise ValueError("%s contains '@': credentials and digests do not belong in a registry key" % _shown(server))
+    host, slash, path = rest.partition('/')
+    host = host.lower()
+    if host in (_LEGACY_HUB_HOST, 'registry-1.docker.io'):
+        host = DOCKER_HUB
+    path = slash + path
+    if path.startswith(('/v1/', '/v2/')) or path in ('/v1', '/v2'):
+        path = path[3:]
+    path = path.strip('/')
+    key = host + '/' + path if path else host
+    scope = _containers_image_scope(key)
+    if scope is None:
+        raise ValueError('%s does not name a registry or repository the node\'s container runtime can look up: give '
+                         'host[:port][/namespace] with lower-case repository path components' % _shown(server))
+    return key
+
+
+# -- why a consumer cannot use an entry or a document ---------------------------------------------------
+
+_USERINFO = re.compile(r'^((?:[A-Za-z][A-Za-z0-9+.-]*://)?)[^/]*@')
+
+
+def _shown(key: Any) -> str:
+    """A registry key as it may appear in a message: any user:password@ part masked."""
+    return repr(_USERINFO.sub(r'\1***@', key)) if isinstance(key, str) else repr(key)
+
+
+class Problem:
+    """Why a consumer cannot (fully) use an entry (``key`` set) or a whole document (``key`` None).
+
+    ``fatal``: pulls fail because of it (not only "this entry gives no credential"). Messages name
+    keys and fields, never a credential.
+    """
+
+    __slots__ = ('consumer', 'key', 'code', 'message', 'fatal')
+
+    def __init__(self, consumer: str, key: Optional[str], code: str, message: str, fatal: bool = False) -> None:
+        self.consumer, self.key, self.code, self.message, self.fatal = consumer, key, code, message, fatal
+
+    def as_dict(self) -> dict:
+        return {'consumer': self.consumer, 'key': self.key, 'code': self.code, 'message': self.message, 'fatal': self.fatal}
+
+    def __repr__(self) -> str:
+        return 'Problem(%s, %s, %s)' % (self.consumer, _shown(self.key), self.code)
+
+
+def _raw_auths(document: Any, flat: bool) -> list:
+    """(key, raw entry) pairs of the auths a Go reader sees, in document order; [] when they cannot be read."""
+    if not isinstance(document, _Obj):
+        return []
+    if flat:
+        return list(document)
+    pairs: list = []
+    for key, item in document:
+        if _go_fold(key) == 'AUTHS':
+            pairs = [] if item is None else pairs + (list(item) if isinstance(item, _Obj) else [])
+    return pairs
+
+
+def _field_problems(consumer: str, key: str, raw: Any, names: Sequence[str]) -> list:
+    if not isinstance(raw, _Obj):
+        return []
+    problems = []
+    seen: dict = {}
+    for field, _ in raw:
+        folded = _go_fold(field)
+        if folded in (_go_fold(n) for n in names):
+            seen.setdefault(folded, []).append(field)
+    for spellings in seen.values():
+        if len(spellings) > 1:
+            problems.append(Problem(consumer, key, 'duplicate-field', 'registry %s spells one field several ways (%s); '
+                                    'Go reads field names case-insensitively and the last non-null one wins'
+                                    % (_shown(key), ', '.join(spellings))))
+        elif spellings[0] not in names:
+            problems.append(Problem(consumer, key, 'field-case', 'registry %s: field %r is read as %r (Go matches field '
+                                    'names case-insensitively); write it in lower case'
+                                    % (_shown(key), spellings[0], [n for n in names if _go_fold(n) == _go_fold(spellings[0])][0])))
+    return problems
+
+
+def _scope_groups(keys: Iterable[str], consumer: str) -> list:
+    groups: dict = {}
+    for key in keys:
+        scope = registry_scope(key, consumer)
+        if scope is not None:
+            groups.setdefault(scope, []).append(key)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def _kubelet_problems(document: Any, secret_type: str) -> list:
+    problems: list = []
+    p = problems.append
+    flat = secret_type == SECRET_TYPE_DOCKERCFG
+    parsed = kubelet_parse(document, 'dockercfg' if flat else 'dockerconfigjson')
+    if parsed.error is not None:
+        p(Problem(KUBELET, None, 'unparsable', 'the kubelet cannot read this secret, so every pull of a pod that uses it '
+                  'fails: %s' % parsed.error, fatal=True))
+        return problems
+    try:
+        raw_document = _go_json_load(document)
+    except _GoJSONError:
+        raw_document = None
+    if flat and any(_go_fold(k) == 'AUTHS' and isinstance(v, _Obj) for k, v in raw_document or ()):
+        p(Problem(KUBELET, None, 'layout-mismatch', 'a kubernetes.io/dockercfg secret holds the {"auths": …} layout of '
+                  '.dockerconfigjson: the kubelet reads "auths" as a registry name and finds no credential; use type '
+                  'kubernetes.io/dockerconfigjson or the flat layout', fatal=True))
+    elif not flat and isinstance(raw_document, _Obj) and not any(_go_fold(k) == 'AUTHS' for k, _ in raw_document) \
+            and any(isinstance(v, _Obj) for _, v in raw_document):
+        p(Problem(KUBELET, None, 'layout-mismatch', 'a kubernetes.io/dockerconfigjson secret holds the flat layout of '
+                  '.dockercfg (no "auths"): the kubelet finds no registry in it; wrap the entries in "auths" or use type '
+                  'kubernetes.io/dockercfg', fatal=True))
+    elif not parsed.entries:
+        p(Problem(KUBELET, None, 'no-registries', 'the kubelet finds no registry in this secret'))
+    raw_entries = dict(_raw_auths(raw_document, flat))
+    for key, credential in parsed.entries.items():
+        index = kubelet_index_key(key)
+        if index is None:
+            p(Problem(KUBELET, key, 'ignored-key', 'the kubelet ignores registry %s: it is not a URL it can read' % _shown(key)))
+            continue
+        scope = _kubelet_scope(key)
+        if scope is None:
+            p(Problem(KUBELET, key, 'dead-key', 'registry %s (read as %s) matches no image the kubelet pulls'
+                      % (_shown(key), _shown(index))))
+        else:
+            host = index.split('/', 1)[0]
+            if host.lower() != host:
+                p(Problem(KUBELET, key, 'host-case', 'registry %s matches only images whose host is written with exactly '
+                          'these capitals; image references use lower case' % _shown(key)))
+            if _GLOB_META.intersection(host):
+                p(Problem(KUBELET, key, 'wildcard', 'registry %s is a wildcard: each host label is matched as a glob, '
+                          'with the same number of labels' % _shown(key)))
+            if scope[3] and not scope[3].endswith('/'):
+                p(Problem(KUBELET, key, 'path-prefix', 'registry %s matches every repository whose path merely starts '
+                          'with %r (also %s…)' % (_shown(key), scope[3], _shown(index + 'x'))))
+        if any(c in key.split('://', 1)[-1] for c in '@?#%') or key.startswith(('HTTP', 'Http')):
+            p(Problem(KUBELET, key, 'odd-spelling', 'the kubelet reads registry %s as %s' % (_shown(key), _shown(index))))
+        raw = raw_entries.get(key)
+        if credential.anonymous:
+            token = isinstance(raw, _Obj) and any(_go_fold(f) in ('IDENTITYTOKEN', 'REGISTRYTOKEN') for f, _ in raw)
+            p(Problem(KUBELET, key, 'no-credential', 'registry %s gives the kubelet no username or password%s'
+                      % (_shown(key), ' (it ignores identitytoken)' if token else '')))
+        fields = dict((_go_fold(f), v) for f, v in raw) if isinstance(raw, _Obj) else {}
+        if fields.get('AUTH') and (fields.get('USERNAME') or fields.get('PASSWORD')):
+            try:
+                decoded = kubelet_decode_auth(fields['AUTH'])
+            except ValueError:
+                decoded = None
+            if decoded is not None and (fields.get('USERNAME') or '', fields.get('PASSWORD') or '') != decoded:
+                p(Problem(KUBELET, key, 'auth-overrides', 'registry %s: username/password differ from auth; the kubelet '
+                          'uses auth' % _shown(key)))
+        problems.extend(_field_problems(KUBELET, key, raw, ('username', 'password', 'email', 'auth')))
+    for group in _scope_groups(parsed.entries, KUBELET):
+        for key in group:
+            p(Problem(KUBELET, key, 'same-registry', 'registry %s names the same registry as %s: the kubelet tries each, '
+                      'in an order that is not fixed' % (_shown(key), ', '.join(_shown(k) for k in group if k != key))))
+    return problems
+
+
+def _containers_image_problems(document: Any) -> list:
+    problems: list = []
+    p = problems.append
+    parsed = containers_image_parse(document)
+    if parsed.error is not None:
+        p(Problem(CONTAINERS_IMAGE, None, 'unparsable', 'the node\'s container runtime cannot read this document, so '
+                  'every pull that needs a credential fails: %s' % parsed.error, fatal=True))
+        return problems
+    raw_document = _go_json_load(document)
+    top = dict((_go_fold(k), k) for k, _ in raw_document or ())
+    if 'CREDSSTORE' in top:
+        p(Problem(CONTAINERS_IMAGE, None, 'creds-store', '%r is ignored by the node\'s container runtime' % top['CREDSSTORE']))
+    for registry, helper in parsed.cred_helpers.items():
+        p(Problem(CONTAINERS_IMAGE, registry, 'cred-helper', 'credHelpers names helper %r for %s: pulls from it fail unless '
+                  'docker-credential-%s is installed on every node' % (helper, _shown(registry), helper), fatal=True))
+    if not parsed.auths:
+        if isinstance(raw_document, _Obj) and 'AUTHS' not in top and any(isinstance(v, _Obj) for _, v in raw_document):
+            p(Problem(CONTAINERS_IMAGE, None, 'layout-mismatch', 'the document has the flat .dockercfg layout (no "auths"): '
+                      'the node\'s container runtime finds no credential in it', fatal=True))
+        else:
+            p(Problem(CONTAINERS_IMAGE, None, 'no-registries', 'the document holds no registry'))
+    raw_entries = dict(_raw_auths(raw_document, False))
+    for key, (auth, token) in parsed.auths.items():
+        scope = _containers_image_scope(key)
+        if scope is None:
+            p(Problem(CONTAINERS_IMAGE, key, 'dead-key', 'registry %s is never looked up by the node\'s container runtime%s'
+                      % (_shown(key), _dead_reason(key))))
+        else:
+            if key.startswith(('http://', 'https://')):
+                p(Problem(CONTAINERS_IMAGE, key, 'scheme-key', 'registry %s is used for all of %s (its path is ignored), and '
+                          'only when no key without http(s):// matches' % (_shown(key), scope[2])))
+            host = key.split('://', 1)[-1].split('/', 1)[0]
+            if host.lower() != host:
+                p(Problem(CONTAINERS_IMAGE, key, 'host-case', 'registry %s matches only images whose host is written with '
+                          'exactly these capitals; image references use lower case' % _shown(key)))
+        raw = raw_entries.get(key)
+        fields = dict((_go_fold(f), v) for f, v in raw) if isinstance(raw, _Obj) else {}
+        try:
+            pair = containers_image_decode_auth(auth)
+        except ValueError:
+            p(Problem(CONTAINERS_IMAGE, key, 'bad-auth', 'registry %s: auth is not padded base64, so every pull it serves '
+                      'fails (the kubelet is more lenient)' % _shown(key), fatal=True))
+            pair = ()
+        if pair is None:
+            if not auth and (fields.get('USERNAME') or fields.get('PASSWORD')):
+                why = 'it has username/password but no auth, and only auth is read'
+            elif not auth and token:
+                why = 'an identitytoken is only used together with an auth'
+            elif not auth:
+                why = 'it has no auth'
+            else:
+                why = "auth does not decode to 'username:password'"
+            p(Problem(CONTAINERS_IMAGE, key, 'no-credential', 'registry %s gives the node\'s container runtime no credential: '
+                      '%s; for the images it serves it also hides any broader key' % (_shown(key), why)))
+        problems.extend(_field_problems(CONTAINERS_IMAGE, key, raw, ('auth', 'identitytoken')))
+    for group in _scope_groups(parsed.auths, CONTAINERS_IMAGE):
+        for key in group:
+            p(Problem(CONTAINERS_IMAGE, key, 'same-registry', 'registry %s names the same registry as %s: only one of them '
+                      'is used' % (_shown(key), ', '.join(_shown(k) for k in group if k != key))))
+    return problems
+
+
+def _dead_reason(key: str) -> str:
+    if key.endswith('/'):
+        return " (it ends with '/')"
+    if re.search('/v[12](/|$)', key):
+        return ' (/v1/ and /v2/ are only understood after http(s)://)'
+    if any(c in key for c in '@?#'):
+        return ' (it is compared as written)'
+    return ''
+
+
+def problems(document: Any, consumer: str, secret_type: str = SECRET_TYPE_DOCKERCONFIGJSON) -> list:
+    """Every reason consumer cannot (fully) use document (raw bytes, text or mapping), as Problem objects.
+
+    kubelet: document is the data of a secret of secret_type; containers-image: the global pull
+    secret's .dockerconfigjson.
+    """
+    _check_consumer(consumer)
+    if consumer == KUBELET:
+        return _kubelet_problems(document, secret_type)
+    return _containers_image_problems(document)
+
+
+def document_problems(document: Any, consumer: str, secret_type: str = SECRET_TYPE_DOCKERCONFIGJSON) -> list:
+    """The problems of the whole document (Problem.key is None)."""
+    return [p for p in problems(document, consumer, secret_type) if p.key is None]
+
+
+def entry_problems(document: Any, consumer: str, secret_type: str = SECRET_TYPE_DOCKERCONFIGJSON) -> dict:
+    """{key: [Problem, …]} for the entries consumer cannot (fully) use."""
+    found: dict = {}
+    for p in problems(document, consumer, secret_type):
+        if p.key is not None:
+            found.setdefault(p.key, []).append(p)
+    return found
