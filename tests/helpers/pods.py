@@ -136,14 +136,15 @@ def start_registry(node, tmp_path, users, image_layout, push_as):
     return registry
 
 
-def start_pod(api, namespace, node, image, policy="Always"):
+def start_pod(api, namespace, node, image, policy="Always", service_account=None):
     name = unique("pull")
-    pod = create_pod(api, namespace, name, image, node.name, pull_policy=policy)
+    pod = create_pod(api, namespace, name, image, node.name, pull_policy=policy, service_account=service_account)
     return name, pod
 
 
-def assert_runs(api, namespace, node, image, timings=None, policy="Always"):
-    name, _pod = start_pod(api, namespace, node, image, policy)
+def assert_runs(api, namespace, node, image, timings=None, policy="Always", service_account=None):
+    """A new pod with this image runs on the node (its container printed its line); returns its PullOutcome."""
+    name, _pod = start_pod(api, namespace, node, image, policy, service_account)
     outcome = wait_for_pull(api, namespace, name)
     assert outcome.phase == "Running", "pod %s/%s did not run:\n%s" % (namespace, name, outcome.describe())
     if timings is not None:
@@ -153,8 +154,9 @@ def assert_runs(api, namespace, node, image, timings=None, policy="Always"):
     return outcome
 
 
-def assert_refused_401(api, namespace, node, image, policy="Always"):
-    name, _pod = start_pod(api, namespace, node, image, policy)
+def assert_refused_401(api, namespace, node, image, policy="Always", service_account=None):
+    """A new pod with this image fails to pull with the registry's 401 in its events; returns its PullOutcome."""
+    name, _pod = start_pod(api, namespace, node, image, policy, service_account)
     outcome = wait_for_pull(api, namespace, name)
     assert outcome.phase == "PullFailed", "pod %s/%s was not refused:\n%s" % (namespace, name, outcome.describe())
     messages = outcome.failure_messages
