@@ -86,12 +86,37 @@ class SecretPlan(object):
         self.auths_given = auths_given
         self.labels = labels
         self.resource_version = resource_version
+        self.previous = None  # recreated: the Secret as it was, to restore if the new one cannot be created
         self.view = {'type': secret_type, 'registries': dc.summarize(auths_after),
                      'fingerprint': dc.fingerprint_config(auths_after)}
 
     def result(self):
         return dict(namespace=self.namespace, name=self.name, action=self.action,
                     registries=list(self.auths_after), fingerprint=self.view['fingerprint'])
+
+
+SERVER_SET_METADATA = ('uid', 'resourceVersion', 'creationTimestamp', 'generation', 'managedFields',
+                       'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds')
+
+
+def restorable(secret):
+    """The Secret as a create request that puts it back as it was: its data, type and metadata, not
+    what the server sets (uid, resourceVersion, timestamps, managed fields)."""
+    body = copy.deepcopy(secret)
+    body.setdefault('apiVersion', 'v1')
+    body.setdefault('kind', 'Secret')
+    metadata = body.setdefault('metadata', {})
+    for field in SERVER_SET_METADATA:
+        metadata.pop(field, None)
+    return body
+
+
+def restored_result(plan, previous_view):
+    """The result entry of a recreate that failed and was undone: the Secret holds what it held before."""
+    view = previous_view or {}
+    return dict(namespace=plan.namespace, name=plan.name, action='restored',
+                registries=[entry['server'] for entry in view.get('registries') or []],
+                fingerprint=view.get('fingerprint', ''))
 
 
 def encode(auths, layout, extra=None):
@@ -146,7 +171,9 @@ def plan_secret(namespace, name, existing, auths, layout, merge, labels, annotat
         keep_annotations.update(annotations or {})
         body = new_secret(namespace, name, secret_type, data_key, after, layout, keep_labels, keep_annotations,
                           immutable=existing.get('immutable', False), extra=extra)
-        return SecretPlan(namespace, name, 'recreated', body, after, auths, secret_type, labels, rv)
+        plan = SecretPlan(namespace, name, 'recreated', body, after, auths, secret_type, labels, rv)
+        plan.previous = restorable(existing)
+        return plan
 
     body = copy.deepcopy(existing)
     body.setdefault('metadata', {})
@@ -191,45 +218,177 @@ def unlink_plan(service_account, secret_name):
     return desired
 
 
+# -- OpenShift's integrated-registry pull secret of a service account ------------------------------
+#
+# As openshift-controller-manager provisions it (pkg/serviceaccounts/controllers/create_dockercfg_secrets.go
+# up to 4.15, pkg/internalregistry/controllers/service_account_controller.go and
+# image_pull_secret_controller.go from 4.16):
+# - the Secret's name is names.SimpleNameGenerator.GenerateName(naming.GetName(<sa>, "dockercfg-", 58)),
+#   so a long service account name is shortened and hashed;
+# - up to 4.15 the Secret is created with its token first, then linked into imagePullSecrets and secrets;
+# - from 4.16 the service account gets the pull-secret-ref annotation and both references first, the
+#   Secret is then created holding an empty "{}" document, and a second controller writes the token
+#   into it later. Only then can a pod use it.
+
+GENERATED_PREFIX_MAX_LENGTH = 58  # 63, the longest name, less the 5 random characters GenerateName adds
+DOCKERCFG_TYPE = 'kubernetes.io/dockercfg'
+
+
+def fnv32a(text):
+    """FNV-1a, 32 bits, of the UTF-8 bytes of text (Go's hash/fnv New32a), as 8 hex digits."""
+    value = 0x811c9dc5
+    for byte in bytearray(text.encode('utf-8')):
+        value = ((value ^ byte) * 0x01000193) & 0xffffffff
+    return '%08x' % value
+
+
+def generated_name(base, suffix, max_length):
+    """openshift/library-go pkg/build/naming.GetName: "<base>-<suffix>", shortened with a hash when too long.
+
+    Too long and the suffix fits: the base is cut so that "<base cut>-<hash of base>-<suffix>" is exactly
+    max_length. Too long for the suffix as well: "<base cut>-<hash of base-suffix>", cut to max_length.
+    """
+    if max_length <= 0:
+        return ''
+    name = '%s-%s' % (base, suffix)
+    if len(name) <= max_length:
+        return name
+    base_length = max_length - 10 - len(suffix)  # 10: the two dashes around the 8-digit hash
+    if base_length <= 0:
+        short = '%s-%s' % (base[:max(0, max_length - 9)], fnv32a(name))
+        return short[:max_length]
+    return '%s-%s-%s' % (base[:base_length], fnv32a(base), suffix)
+
+
+def dockercfg_prefix(service_account_name):
+    """How the name of OpenShift's generated pull secret of this service account starts (5 random characters follow)."""
+    return generated_name(service_account_name, 'dockercfg-', GENERATED_PREFIX_MAX_LENGTH)
+
+
+def _references(service_account, field):
+    return [(ref or {}).get('name') or '' for ref in service_account.get(field) or []]
+
+
+def provisioned_secret_name(service_account):
+    """The name of OpenShift's pull secret for this service account, or None while it has none.
+
+    4.16+: the pull-secret-ref annotation. Before: an imagePullSecrets entry named with the generated
+    prefix (the controller links the two lists together; the pull list is the one pods use).
+    """
+    metadata = service_account.get('metadata') or {}
+    annotated = (metadata.get('annotations') or {}).get(REGISTRY_PULL_SECRET_REF)
+    if annotated:
+        return annotated
+    prefix = dockercfg_prefix(metadata.get('name') or '')
+    for name in _references(service_account, 'imagePullSecrets'):
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return name
+    return None
+
+
 def is_provisioned(service_account):
-    """OpenShift has given the service account its integrated-registry pull secret."""
-    name = service_account['metadata']['name']
-    if REGISTRY_PULL_SECRET_REF in (service_account['metadata'].get('annotations') or {}):
-        return True
-    return any((ref or {}).get('name', '').startswith(name + '-dockercfg-')
-               for ref in service_account.get('imagePullSecrets') or [])
+    """OpenShift has named the service account's integrated-registry pull secret (the Secret itself not read).
+
+    What registry_access_info reports; the pull_secret wait also reads the Secret (provisioning_gap).
+    """
+    return provisioned_secret_name(service_account) is not None
+
+
+def _holds_a_credential(secret):
+    config, _error = read_secret_config(secret)
+    if config is None:
+        return False
+    for key, entry in config.auths.items():
+        decoded = dc.decode_entry(entry, key)
+        if decoded['password'] or decoded['identitytoken']:
+            return True
+    return False
+
+
+def provisioning_gap(service_account, secret):
+    """Why OpenShift's pull secret of the service account cannot be used yet, or None once it can.
+
+    secret is the Secret named by provisioned_secret_name() as read from the server (None: not found).
+    Usable means: referenced from imagePullSecrets, the Secret exists, and it holds a registry
+    credential (the 4.16+ controller first writes an empty "{}" document and the token only later).
+    """
+    name = provisioned_secret_name(service_account)
+    if name is None:
+        return 'no pull secret yet (neither the %s annotation nor a %s* secret in imagePullSecrets)' % (
+            REGISTRY_PULL_SECRET_REF, dockercfg_prefix(service_account['metadata']['name']))
+    if name not in _references(service_account, 'imagePullSecrets'):
+        return 'its pull secret %s is not in imagePullSecrets yet' % name
+    if secret is None:
+        return 'its pull secret %s does not exist yet' % name
+    if not _holds_a_credential(secret):
+        return 'its pull secret %s holds no registry credential yet' % name
+    return None
 
 
 def wait_for_service_accounts(client, namespaces, names, mode, timeout, sleep=time.sleep, clock=time.time):
     """{(namespace, name): service account}, once each exists (and is provisioned, if asked).
 
-    Reads only: one list per service account name, then GETs of the ones still missing.
+    Reads only: one list per service account name, then GETs of the ones still pending (and, for
+    provisioned, of the pull secret each one names). The pull secret's content is only inspected,
+    never returned.
     """
     found = {}
     for name in names:
         for ns, obj in client.objects_by_namespace('serviceaccounts', name, namespaces).items():
             found[(ns, name)] = obj
+    gaps = {}
 
-    def ready(obj):
-        return obj is not None and (mode != 'provisioned' or is_provisioned(obj))
+    def check(keys):
+        """The keys not ready yet (sorted), each with the reason in gaps."""
+        pending = []
+        for key in keys:
+            gaps.pop(key, None)
+            if found[key] is None:
+                gaps[key] = 'does not exist'
+                pending.append(key)
+        if mode == 'provisioned':
+            named = [k for k in keys if found[k] is not None and provisioned_secret_name(found[k])]
+            secrets = client.parallel(
+                lambda key: client.get(resource_path('secrets', key[0], provisioned_secret_name(found[key]))), named)
+            secret_of = {}
+            for key, secret in zip(named, secrets):
+                if isinstance(secret, Exception):
+                    raise secret
+                secret_of[key] = secret
+            for key in keys:
+                gap = found[key] is not None and provisioning_gap(found[key], secret_of.get(key))
+                if gap:
+                    gaps[key] = gap
+                    pending.append(key)
+        return sorted(pending)
 
-    pending = sorted(k for k, obj in found.items() if not ready(obj))
+    pending = check(sorted(found))
     if pending and mode == 'none':
         raise PlanError('service account not found: %s' % _names(pending))
     deadline = clock() + timeout
     while pending:
         if clock() >= deadline:
-            what = 'be provisioned by OpenShift (a <sa>-dockercfg-* pull secret or the %s annotation)' % REGISTRY_PULL_SECRET_REF \
-                if mode == 'provisioned' else 'exist'
-            raise PlanError('timed out after %ds waiting for service accounts to %s: %s' % (timeout, what, _names(pending)))
+            if mode == 'provisioned':
+                raise PlanError('timed out after %ds waiting for service accounts to be provisioned by OpenShift '
+                                '(their integrated-registry pull secret, named by the %s annotation or %s, '
+                                'linked, created and holding its token): %s' % (
+                                    timeout, REGISTRY_PULL_SECRET_REF, '<sa>-dockercfg-*', _gaps(pending, gaps)))
+            raise PlanError('timed out after %ds waiting for service accounts to exist: %s' % (timeout, _names(pending)))
         sleep(1)
         results = client.parallel(lambda key: client.get(resource_path('serviceaccounts', key[0], key[1])), pending)
         for key, obj in zip(pending, results):
             if isinstance(obj, Exception):
                 raise obj
             found[key] = obj
-        pending = [k for k in pending if not ready(found[k])]
+        pending = check(pending)
     return found
+
+
+def _gaps(keys, gaps, limit=10):
+    shown = ['%s/%s: %s' % (key[0], key[1], gaps.get(key, 'not ready')) for key in keys[:limit]]
+    if len(keys) > limit:
+        shown.append('... and %d more' % (len(keys) - limit))
+    return '; '.join(shown)
 
 
 def _names(keys, limit=10):

@@ -133,9 +133,13 @@ options:
   wait_for:
     description:
       - V(exists) waits for each service account to exist (a new namespace gets C(default) a moment after it is created).
-      - V(provisioned) also waits until OpenShift has linked its generated C(<sa>-dockercfg-*) secret or, on OpenShift 4.16 and later,
-        set the C(openshift.io/internal-registry-pull-secret-ref) annotation; a pod created before that fails to pull from
-        the integrated registry.
+      - V(provisioned) also waits until the service account's integrated-registry pull secret, which OpenShift's
+        controller manager generates, can really be used - a pod created before that fails to pull from the integrated
+        registry. That is when the Secret is referenced in C(imagePullSecrets), exists, and holds a registry credential.
+        On OpenShift 4.16 and later the Secret is the one the C(openshift.io/internal-registry-pull-secret-ref) annotation
+        names; the annotation and the reference come first, the Secret later, and its token later still. Before 4.16 it is
+        the C(<sa>-dockercfg-<5 random characters>) Secret; for a service account name longer than 47 characters OpenShift
+        shortens that prefix to the first 38 characters, a dash and an 8-digit hash of the name (C(naming.GetName)).
       - V(none) fails at once when a service account is missing.
     type: str
     choices: [exists, provisioned, none]

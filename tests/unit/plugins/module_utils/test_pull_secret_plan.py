@@ -498,9 +498,10 @@ class FakeClock(object):
 class FakeClient(object):
     """The three client methods the wait uses; service accounts appear on a schedule of GET rounds."""
 
-    def __init__(self, initial, later=None):
+    def __init__(self, initial, later=None, secrets=None):
         self.initial = initial      # {(ns, name): object or None} seen by the first list
         self.later = later or {}    # {(ns, name): [object or None per GET round]}
+        self.secrets = secrets or {}  # {(ns, name): Secret}, read by the provisioned wait
         self.lists = []
         self.gets = []
 
@@ -512,6 +513,8 @@ class FakeClient(object):
         self.gets.append(path)
         parts = path.split('/')
         ns, name = parts[4], parts[6]
+        if parts[5] == 'secrets':
+            return self.secrets.get((ns, name))
         assert parts[5] == 'serviceaccounts'
         answers = self.later.get((ns, name), [None])
         return answers.pop(0) if len(answers) > 1 else answers[0]
@@ -569,12 +572,16 @@ def test_wait_polls_only_what_is_still_pending():
 
 
 def test_wait_provisioned_waits_for_the_generated_pull_secret():
+    token = {'image-registry.openshift-image-registry.svc:5000': dc.build_entry(username='serviceaccount', password=PASSWORD)}
+    generated = {'type': CFG_TYPE, 'data': {CFG_KEY: encode(token, 'dockercfg')}}
     client = FakeClient({('a', 'default'): sa_in('a', 'default')},
-                        later={('a', 'default'): [sa_in('a', 'default'), sa_in('a', 'default', provisioned=True)]})
+                        later={('a', 'default'): [sa_in('a', 'default'), sa_in('a', 'default', provisioned=True)]},
+                        secrets={('a', 'default-dockercfg-abcde'): generated})
     clock = FakeClock()
     found = wait(client, ['a'], ['default'], mode='provisioned', clock=clock)
     assert ps.is_provisioned(found[('a', 'default')])
-    assert len(client.gets) == 2 and clock.slept == [1, 1]
+    assert client.gets[-1] == '/api/v1/namespaces/a/secrets/default-dockercfg-abcde'
+    assert len(client.gets) == 3 and clock.slept == [1, 1]
 
 
 def test_wait_exists_does_not_wait_for_provisioning():
@@ -610,13 +617,14 @@ def test_wait_times_out_naming_what_is_missing():
 
 
 def test_wait_provisioned_timeout_explains_what_was_awaited():
-    client = FakeClient({('a', 'default'): sa_in('a', 'default')})
+    client = FakeClient({('a', 'default'): sa_in('a', 'default')}, later={('a', 'default'): [sa_in('a', 'default')]})
     with pytest.raises(ps.PlanError) as err:
         wait(client, ['a'], ['default'], mode='provisioned', timeout=3)
     message = str(err.value)
     assert 'timed out after 3s' in message
     assert 'dockercfg' in message and ps.REGISTRY_PULL_SECRET_REF in message
-    assert message.endswith(': a/default')
+    assert ': a/default: no pull secret yet (neither the %s annotation nor a default-dockercfg-* secret' % (
+        ps.REGISTRY_PULL_SECRET_REF) in message
 
 
 def test_wait_timeout_message_shortens_a_long_list():
