@@ -645,7 +645,7 @@ def _image_grammar(separator: str, ipv6: bool) -> tuple:
 
 # github.com/distribution/reference v0.6.0 (the kubelet); containers/image's fork (no IPv6, '-'* separators).
 _DIST_REFERENCE, _DIST_NAME, _DIST_DOMAIN = _image_grammar(r'(?:[._]|__|-+)', ipv6=True)
-_CI_REFERENCE, _CI_NAME, _CI_DOMAIN = _image_grammar(r'(?:[._]|__|-*)', ipv6=False)
+_CI_REFERENCE, _CI_NAME, _CI_DOMAIN = _image_grammar(r'(?:[._]|__|-+)', ipv6=False)
 _IDENTIFIER = re.compile(r'[a-f0-9]{64}')
 _DIGEST_LENGTHS = {'sha256': 64, 'sha384': 96, 'sha512': 128}
 
@@ -1020,7 +1020,7 @@ _DNS_LABEL = re.compile(r'[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?')
 _GLOB_META = frozenset('*?[\\')
 # A prefix of a repository path the kubelet may be asked for: whole components, then possibly part of one.
 _PATH_PREFIX = re.compile(r'(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?:/(?:[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:[._-]|__)?)?)?')
-_CI_PATH = re.compile(r'[a-z0-9]+(?:(?:[._]|__|-*)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-*)[a-z0-9]+)*)*', re.ASCII)
+_CI_PATH = re.compile(r'[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*', re.ASCII)
 
 
 def _check_consumer(consumer: str) -> None:

@@ -22,8 +22,8 @@ import compare
 
 FIXED_SEED = 13
 RUN_SEED = int(os.environ.get('DIFFERENTIAL_SEED') or random.SystemRandom().randrange(2 ** 32))
-BULK = int(os.environ.get('DIFFERENTIAL_BULK', '8500'))
-EXAMPLES = int(os.environ.get('DIFFERENTIAL_EXAMPLES', '1500'))
+BULK = int(os.environ.get('DIFFERENTIAL_BULK', '9500'))
+EXAMPLES = int(os.environ.get('DIFFERENTIAL_EXAMPLES', '500'))
 DERANDOMIZED = settings(derandomize=True, max_examples=EXAMPLES, deadline=None, database=None,
                         suppress_health_check=list(HealthCheck))
 
