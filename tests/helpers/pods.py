@@ -170,3 +170,19 @@ def assert_refused_401(api, namespace, node, image, policy="Always", service_acc
 
 def image_on_node(node, image):
     return image in node.ctr("images", "ls", "-q").stdout.split()
+
+
+def pulled_with(image, records_dir="/var/lib/kubelet/image_manager/pulled"):
+    """(namespace, secret name) of every Kubernetes secret the kubelet recorded a successful pull of image's
+    repository with: the records of KubeletEnsureSecretPulledImages, which decide whether a pod may use the
+    image already on the node without pulling."""
+    repository = image.rsplit(":", 1)[0] if "/" in image.rsplit(":", 1)[-1] or ":" in image.split("/", 1)[-1] else image
+    found = set()
+    if not os.path.isdir(records_dir):
+        return found
+    for name in os.listdir(records_dir):
+        with open(os.path.join(records_dir, name)) as f:
+            record = json.load(f)
+        for secret in record.get("credentialMapping", {}).get(repository, {}).get("kubernetesSecrets", []):
+            found.add((secret["namespace"], secret["name"]))
+    return found

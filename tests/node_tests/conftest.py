@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from helpers import oci_image
-from helpers.pods import IMAGE_REPOSITORY, REGISTRY_PASSWORD, REGISTRY_USER, start_registry  # noqa: F401
+from helpers.pods import REGISTRY_PASSWORD, REGISTRY_USER, start_registry
 from helpers.runner import REPO
 
 sys.path.insert(0, os.path.join(REPO, "tests", "node"))

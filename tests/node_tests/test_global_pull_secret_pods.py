@@ -85,4 +85,3 @@ def test_pod_without_pull_secret_pulls_with_the_rolled_out_global_secret(api, co
         assert_refused_401(api, namespace, node, image)
     finally:
         registry.stop()
-

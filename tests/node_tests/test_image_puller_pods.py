@@ -67,6 +67,25 @@ def test_service_account_pulls_another_projects_image_only_while_granted(api, co
     assert seen == {(default_sa, False)}
 
 
+def test_revoke_does_not_reach_an_image_the_node_pulled_with_the_same_secret(api, connection, node, projects,
+                                                                             integrated_registry, timings):
+    """What a revocation does not undo: the kubelet lets a pod use an image on the node without asking the
+    registry when the pod's secret is one it already pulled that image with (KubeletEnsureSecretPulledImages
+    checks the credential, not today's RBAC). Only pulls that reach the registry see the revocation."""
+    project_a, project_b, image = projects
+    repository = project_b + "/app"
+    binding(connection, project_b, service_accounts=["%s:default" % project_a])
+    assert_runs(api, project_a, node, image, timings)
+    binding(connection, project_b, state="absent", service_accounts=["%s:default" % project_a])
+
+    before = len(integrated_registry.decisions(repository))
+    assert_runs(api, project_a, node, image, timings, policy="IfNotPresent")
+    assert integrated_registry.decisions(repository)[before:] == [], "the kubelet should not have asked the registry"
+    assert_refused_401(api, project_a, node, image, policy="Always")
+    # A service account whose secret never pulled the image is refused even with IfNotPresent.
+    assert_refused_401(api, project_a, node, image, policy="IfNotPresent", service_account="builder")
+
+
 def test_whole_project_group_pulls_only_while_granted(api, connection, node, projects, integrated_registry, timings):
     project_a, project_b, image = projects
     for sa in ("default", "builder"):

@@ -14,7 +14,7 @@ assert that it is present.
 import pytest
 
 from helpers.pods import (IMAGE_REPOSITORY, REGISTRY_PASSWORD, REGISTRY_USER, assert_refused_401, assert_runs,
-                          image_on_node, start_registry)
+                          image_on_node, pulled_with, start_registry)
 from helpers.runner import register_secret, run_module
 
 WRONG_PASSWORD = register_secret("fake-node-registry-wrong-pass-91aa")
@@ -58,6 +58,10 @@ def test_unlinked_secret_gets_401_even_with_the_image_on_the_node(api, connectio
     outcome = assert_refused_401(api, unlinked, node, image, policy="IfNotPresent")
     assert not outcome.pod["spec"].get("imagePullSecrets")
     assert image_on_node(node, image)
+    # The kubelet's record of who pulled the image: the linked namespace's secret, never the unlinked one.
+    recorded = pulled_with(image)
+    assert (linked, SECRET) in recorded
+    assert not any(namespace == unlinked for namespace, _name in recorded)
 
 
 def test_wrong_password_gets_401(api, connection, namespace_factory, node, registry, image, timings):
