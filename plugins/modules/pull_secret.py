@@ -257,11 +257,14 @@ secrets:
       returned: always
       sample: private-registry
     action:
-      description: What was done (or, in check mode, would be done).
+      description:
+        - What was done (or, in check mode, would be done).
+        - V(restored) when a recreate (O(force)) could not create the new Secret: the previous one was created again
+          as it was, and the module fails saying why.
       type: str
       returned: always
       sample: created
-      choices: [created, updated, recreated, deleted, unchanged]
+      choices: [created, updated, recreated, restored, deleted, unchanged]
     registries:
       description: Registry keys the Secret holds after the run (empty when deleted or absent).
       type: list
@@ -319,7 +322,7 @@ from ansible_collections.ocp.registry_access.plugins.module_utils._cluster impor
     CONNECTION_ARG_SPEC, MANAGED_BY, MAX_CONFLICT_ATTEMPTS, ApiError, Client, resource_path,
 )
 from ansible_collections.ocp.registry_access.plugins.module_utils._pull_secret import (
-    PlanError, link_plan, plan_secret, secret_view, unlink_plan, wait_for_service_accounts,
+    PlanError, link_plan, plan_secret, restored_result, secret_view, unlink_plan, wait_for_service_accounts,
 )
 from ansible_collections.ocp.registry_access.plugins.module_utils._subjects import SubjectError, validate_object_name
 
@@ -348,6 +351,14 @@ def argument_spec():
     spec.update(CONNECTION_ARG_SPEC)
     spec.update(dc.FINGERPRINT_OPTIONS)
     return spec
+
+
+class WriteFailed(Exception):
+    """A namespace's writes stopped part way: why, and the result entry of what is on the server now."""
+
+    def __init__(self, message, written):
+        super(WriteFailed, self).__init__(message)
+        self.written = written
 
 
 def check_names(module):
@@ -455,11 +466,16 @@ class PullSecret(object):
             except PlanError as e:
                 self.fail('%s; nothing was changed' % e if p['wait_for'] == 'none' else str(e))
         secret_results = self.client.parallel(lambda ns: self.apply_secret(plans[ns]), namespaces)
-        sa_items = [(ns, sa) for ns in namespaces for sa in p['service_accounts']]
+        # A service account is linked only where its secret was written as planned: a failed write must not
+        # leave a reference to a secret that is not there (or not what was asked for).
+        written = set(ns for ns, res in zip(namespaces, secret_results) if not isinstance(res, Exception))
+        sa_items = [(ns, sa) for ns in namespaces if ns in written for sa in p['service_accounts']]
         sa_results = self.client.parallel(lambda item: self.link(item[0], item[1], sa_objects.get(item)), sa_items)
+        notes = ['service accounts in %s were not linked: its secret was not written' % ns
+                 for ns in namespaces if ns not in written and p['service_accounts']]
         return self.finish(namespaces, secret_results, sa_items, sa_results,
                            before=dict((ns, secret_view(secrets[ns])) for ns in namespaces),
-                           after=dict((ns, plans[ns].view) for ns in namespaces))
+                           after=dict((ns, plans[ns].view) for ns in namespaces), notes=notes)
 
     def apply_secret(self, plan):
         """Write one namespace's planned secret; on a conflict re-read and re-plan."""
@@ -474,8 +490,7 @@ class PullSecret(object):
                 elif plan.action == 'updated':
                     self.client.replace(resource_path('secrets', plan.namespace, plan.name), plan.body)
                 else:  # recreated: the type (or immutability) cannot change in place
-                    self.client.delete(resource_path('secrets', plan.namespace, plan.name), plan.resource_version)
-                    self.client.create(path, plan.body)
+                    self.recreate(plan)
                 return plan.result()
             except ApiError as e:
                 if e.status != 409:
@@ -486,6 +501,31 @@ class PullSecret(object):
             plan = plan_secret(plan.namespace, p['name'], current, plan.auths_given, p['type'], p['merge'],
                                plan.labels, p['annotations'], p['force'])
         raise ApiError(409, 'Conflict', 'secret %s/%s kept changing; try again' % (plan.namespace, plan.name))
+
+    def recreate(self, plan):
+        """Delete and create again; if the create fails (quota, admission), put the previous Secret back.
+
+        A 409 from the delete (the Secret changed since it was read) or from the create (someone else
+        created it meanwhile) is left to the caller's re-read and re-plan: nothing was lost then.
+        """
+        path = resource_path('secrets', plan.namespace, plan.name)
+        if not self.client.delete(path, plan.resource_version):
+            self.client.create(resource_path('secrets', plan.namespace), plan.body)  # gone already: nothing to restore
+            return
+        try:
+            self.client.create(resource_path('secrets', plan.namespace), plan.body)
+        except ApiError as e:
+            if e.status == 409:
+                raise
+            what = 'secret %s/%s: recreating it as %s failed (%s)' % (plan.namespace, plan.name, plan.view['type'], e)
+            try:
+                self.client.create(resource_path('secrets', plan.namespace), plan.previous)
+            except ApiError as again:
+                raise WriteFailed('%s, and restoring the previous secret failed too (%s): the secret was deleted'
+                                  % (what, again),
+                                  dict(plan.result(), action='deleted', registries=[], fingerprint=''))
+            raise WriteFailed('%s; the previous secret was restored (same type, data, labels and annotations, '
+                              'new uid)' % what, restored_result(plan, secret_view(plan.previous)))
 
     def link(self, namespace, sa_name, sa_object):
         p = self.params
@@ -515,11 +555,20 @@ class PullSecret(object):
         referencing = self.service_accounts_referencing(namespaces, p['name'])
         sa_results = self.client.parallel(self.unlink, referencing)
         sa_items = [(sa['metadata']['namespace'], sa['metadata']['name']) for sa in referencing]
+        # The secret stays where a service account still references it: deleting it would leave that
+        # reference dangling, and the next run can finish the job.
+        still_linked = {}
+        for (ns, sa), res in zip(sa_items, sa_results):
+            if isinstance(res, Exception):
+                still_linked.setdefault(ns, []).append(sa)
 
         def delete(ns):
             obj = secrets[ns]
             if obj is None:
                 return dict(namespace=ns, name=p['name'], action='unchanged', registries=[], fingerprint='')
+            if ns in still_linked:
+                raise WriteFailed('not deleted, because service account(s) %s could not be unlinked'
+                                  % ', '.join(sorted(still_linked[ns])), None)
             if not self.check_mode:
                 self.client.delete(resource_path('secrets', ns, p['name']))
             return dict(namespace=ns, name=p['name'], action='deleted', registries=[], fingerprint='')
@@ -564,11 +613,14 @@ class PullSecret(object):
 
     # -- result ---------------------------------------------------------------------------
 
-    def finish(self, namespaces, secret_results, sa_items, sa_results, before, after):
+    def finish(self, namespaces, secret_results, sa_items, sa_results, before, after, notes=()):
         errors = []
         secrets_out, sas_out = [], []
         for ns, res in zip(namespaces, secret_results):
-            if isinstance(res, Exception):
+            if isinstance(res, WriteFailed) and res.written is not None:
+                errors.append(str(res))
+                secrets_out.append(res.written)
+            elif isinstance(res, Exception):
                 errors.append('secret %s/%s: %s' % (ns, self.params['name'], res))
             else:
                 secrets_out.append(res)
@@ -586,6 +638,7 @@ class PullSecret(object):
             result['diff'] = diff_of(before, after, secrets_out, sas_out)
         if errors:
             shown = errors[:10] + (['... and %d more' % (len(errors) - 10)] if len(errors) > 10 else [])
+            shown += list(notes)[:10]
             self.fail('%d of %d operations failed: %s' % (len(errors), len(secret_results) + len(sa_results),
                                                           '; '.join(shown)), **result)
         return result
@@ -609,7 +662,8 @@ def diff_of(before, after, secret_results, sa_results):
     for r in secret_results:
         if r['action'] != 'unchanged':
             b.setdefault(r['namespace'], {})['secret'] = before.get(r['namespace'])
-            a.setdefault(r['namespace'], {})['secret'] = after.get(r['namespace'])
+            a.setdefault(r['namespace'], {})['secret'] = \
+                before.get(r['namespace']) if r['action'] == 'restored' else after.get(r['namespace'])
     for r in sa_results:
         if r['action'] != 'unchanged':
             b.setdefault(r['namespace'], {}).setdefault('service_accounts', {})[r['name']] = \
