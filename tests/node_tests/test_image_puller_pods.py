@@ -42,6 +42,23 @@ def binding(connection, project_b, state="present", **subjects):
     return run
 
 
+def audit_answers(connection, project_a, project_b):
+    """registry_access_info's can_pull answer for project-a's default and builder: {service account: allowed}."""
+    run = run_module("registry_access_info", dict(connection, namespace=project_b, include_global=False, can_pull=[
+        dict(service_account="%s:%s" % (project_a, sa), from_namespace=project_b) for sa in ("default", "builder")]))
+    assert not run.failed, "registry_access_info failed (rc %d): %s" % (run.rc, run.msg)
+    return {sa: answer["allowed"] for sa, answer in zip(("default", "builder"), run.result["can_pull"])}
+
+
+def registry_answers(integrated_registry, project_a, repository):
+    """The registry's last decision for each of project-a's service accounts that it saw: {service account: allowed}."""
+    answers = {}
+    for user, allowed in integrated_registry.decisions(repository):
+        if user and user.startswith("system:serviceaccount:%s:" % project_a):
+            answers[user.rsplit(":", 1)[1]] = allowed
+    return answers
+
+
 def test_service_account_pulls_another_projects_image_only_while_granted(api, connection, node, projects,
                                                                          integrated_registry, timings):
     project_a, project_b, image = projects
@@ -58,6 +75,9 @@ def test_service_account_pulls_another_projects_image_only_while_granted(api, co
     # Only that service account: another one of project-a is still refused.
     assert_refused_401(api, project_a, node, image, service_account="builder")
     assert ("system:serviceaccount:%s:builder" % project_a, False) in integrated_registry.decisions(repository)
+    # The audit's answer is the registry's: the same question (get imagestreams/layers in project-b), the same result.
+    assert audit_answers(connection, project_a, project_b) == registry_answers(integrated_registry, project_a, repository) \
+        == {"default": True, "builder": False}
 
     binding(connection, project_b, state="absent", service_accounts=["%s:default" % project_a])
     before = len(integrated_registry.decisions(repository))
@@ -65,6 +85,7 @@ def test_service_account_pulls_another_projects_image_only_while_granted(api, co
     # containerd's first request of a pull carries no credential (it waits for the challenge): not counted.
     seen = {d for d in integrated_registry.decisions(repository)[before:] if d[0] is not None}
     assert seen == {(default_sa, False)}
+    assert audit_answers(connection, project_a, project_b) == {"default": False, "builder": False}
 
 
 def test_revoke_does_not_reach_an_image_the_node_pulled_with_the_same_secret(api, connection, node, projects,
