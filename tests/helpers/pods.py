@@ -142,15 +142,17 @@ def start_pod(api, namespace, node, image, policy="Always", service_account=None
     return name, pod
 
 
-def assert_runs(api, namespace, node, image, timings=None, policy="Always", service_account=None):
-    """A new pod with this image runs on the node (its container printed its line); returns its PullOutcome."""
+def assert_runs(api, namespace, node, image, timings=None, policy="Always", service_account=None, keep=False):
+    """A new pod with this image runs on the node (its container printed its line); returns its PullOutcome.
+    The pod is deleted unless keep."""
     name, _pod = start_pod(api, namespace, node, image, policy, service_account)
     outcome = wait_for_pull(api, namespace, name)
     assert outcome.phase == "Running", "pod %s/%s did not run:\n%s" % (namespace, name, outcome.describe())
     if timings is not None:
         timings.append(outcome.seconds)
     assert "ocp-registry-access test image %s running" % image in container_log(outcome.pod)
-    delete_pod(api, namespace, name)
+    if not keep:
+        delete_pod(api, namespace, name)
     return outcome
 
 
