@@ -207,9 +207,10 @@ class _Obj(list):
 
 
 _SURROGATE = re.compile('[\ud800-\udfff]')
-# encoding/json v1 folds names with unicode.ToUpper(unicode.ToLower(r)); these are the only
-# non-ASCII runes that fold onto an ASCII letter.
-_FOLD_TO_ASCII = {'\u0130': 'I', '\u0131': 'I', '\u017f': 'S', '\u212a': 'K'}
+# encoding/json matches field names by Unicode simple case folding (one rune per fold orbit): the
+# long s and the Kelvin sign are the only non-ASCII runes in an orbit of an ASCII letter (the
+# dotted and dotless i are not in the orbit of 'i').
+_FOLD_TO_ASCII = {'\u017f': 'S', '\u212a': 'K'}
 
 
 def _go_fold(name: str) -> str:
@@ -730,13 +731,13 @@ class KubeletDocument:
 
 
 def _kubelet_entry(value: Any, key: str, source: Optional[str]) -> Credential:
-    fields = _decode_struct(value, _KUBELET_ENTRY, 'registry %r' % key) or {}
+    fields = _decode_struct(value, _KUBELET_ENTRY, 'registry %s' % _shown(key)) or {}
     username, password = fields.get('username', ''), fields.get('password', '')
     if fields.get('auth'):
         try:
             username, password = kubelet_decode_auth(fields['auth'])
         except ValueError as e:
-            raise _GoJSONError('registry %r: %s' % (key, e))
+            raise _GoJSONError('registry %s: %s' % (_shown(key), e))
     return Credential(source, key, username, password, fields.get('email', ''))
 
 
@@ -941,13 +942,13 @@ def containers_image_parse(raw: Any) -> AuthFile:
             if field == 'auths':
                 auths = {} if auths is None else auths
                 for registry, entry in item:
-                    fields = _decode_struct(entry, _CI_ENTRY, 'registry %r' % registry) or {}
+                    fields = _decode_struct(entry, _CI_ENTRY, 'registry %s' % _shown(registry)) or {}
                     auths[registry] = (fields.get('auth', ''), fields.get('identitytoken', ''))
             else:
                 helpers = {} if helpers is None else helpers
                 for registry, helper in item:
                     if helper is not None and not isinstance(helper, str):
-                        raise _GoJSONError('credHelpers %r is a JSON %s, not a string' % (registry, _json_kind(helper)))
+                        raise _GoJSONError('credHelpers %s is a JSON %s, not a string' % (_shown(registry), _json_kind(helper)))
                     helpers[registry] = helper or ''
         return AuthFile(auths, helpers, None)
     except _GoJSONError as e:
@@ -982,7 +983,7 @@ def _ci_answer(auth_file: AuthFile, key: str) -> Answer:
     try:
         pair = containers_image_decode_auth(auth)
     except ValueError as e:
-        return Answer(None, 'registry %r: %s' % (key, e))
+        return Answer(None, 'registry %s: %s' % (_shown(key), e))
     if pair is None or not (pair[0] or pair[1] or token):
         return Answer(None, None)
     return Answer(Credential(None, key, pair[0], pair[1], identitytoken=token), None)
@@ -1161,8 +1162,14 @@ class Problem:
     def __init__(self, consumer: str, key: Optional[str], code: str, message: str, fatal: bool = False) -> None:
         self.consumer, self.key, self.code, self.message, self.fatal = consumer, key, code, message, fatal
 
+    @property
+    def shown_key(self) -> Optional[str]:
+        """The key as output may show it: a user:password@ part masked."""
+        return None if self.key is None else _USERINFO.sub(r'\1***@', self.key)
+
     def as_dict(self) -> dict:
-        return {'consumer': self.consumer, 'key': self.key, 'code': self.code, 'message': self.message, 'fatal': self.fatal}
+        """What results and reports may show (the key masked)."""
+        return {'consumer': self.consumer, 'key': self.shown_key, 'code': self.code, 'message': self.message, 'fatal': self.fatal}
 
     def __repr__(self) -> str:
         return 'Problem(%s, %s, %s)' % (self.consumer, _shown(self.key), self.code)

@@ -190,7 +190,8 @@ def field_name(ch: Chooser, case: Case, name: str) -> str:
     if ch.chance(0.12):
         case.mark('field-name-case')
         return ch.choice([name.capitalize(), name.upper(), name[0].upper() + name[1:-1] + name[-1].upper(),
-                          name.replace('s', '\u017f') if 's' in name else name.upper()])
+                          name.replace('s', '\u017f') if 's' in name else name.upper(),
+                          name.replace('i', ch.choice(['\u0131', '\u0130'])) if 'i' in name else name.title()])
     return name
 
 
