@@ -1,7 +1,6 @@
 """Fixtures shared by the suites that run against the real local control plane (tests/cluster/cluster.py):
 tests/integration and tests/reliability. Unit tests never ask for them, so they start nothing."""
 
-import fcntl
 import os
 
 import pytest
@@ -15,11 +14,8 @@ from helpers.kube import Api, unique
 def cluster():
     """The local cluster, started if it is not running (one starter among xdist workers)."""
     c = Cluster()
-    os.makedirs(os.path.dirname(c.dir), exist_ok=True)
-    with open(c.dir + ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not c.healthy():
-            c.up()
+    if not c.healthy():
+        c.up()  # takes the cluster's lock: one starter
     return c
 
 
@@ -35,16 +31,17 @@ def audit(cluster, api):
 
 @pytest.fixture
 def namespace_factory(api, request):
-    """Creates uniquely named namespaces (optionally labelled) and deletes them after the test."""
+    """Creates uniquely named namespaces (optionally labelled), settled (Api.settle_namespace), and deletes them after
+    the test. wait_for_default_sa=False returns at once, for tests about what happens before the controllers act."""
     created = []
 
-    def make(prefix="t", labels=None, wait_for_default_sa=False):
+    def make(prefix="t", labels=None, wait_for_default_sa=True):
         name = unique(prefix)[:63]
         api.create("/api/v1/namespaces",
                    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels or {}}})
         created.append(name)
         if wait_for_default_sa:
-            api.wait_for("/api/v1/namespaces/%s/serviceaccounts/default" % name)
+            api.settle_namespace(name)
         return name
 
     yield make

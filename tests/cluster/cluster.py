@@ -8,6 +8,7 @@ PORT_BASE+379, etcd peer on PORT_BASE+380, controller-manager on PORT_BASE+257).
 Usage: cluster.py up|down|status   (environment: CLUSTER_DIR, PORT_BASE)
 """
 
+import fcntl
 import json
 import os
 import secrets
@@ -91,6 +92,13 @@ class Cluster:
     # -- start ---------------------------------------------------------------------------
 
     def up(self):
+        """Start the cluster unless it runs; one starter at a time (make cluster, the tests' fixtures, xdist workers)."""
+        os.makedirs(os.path.dirname(self.dir), exist_ok=True)
+        with open(self.dir + ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._up()
+
+    def _up(self):
         if os.path.isdir(self.dir):
             if self.healthy():
                 print("cluster already running at %s (kubeconfig %s)" % (self.server, self.kubeconfig))
@@ -245,17 +253,9 @@ class Cluster:
         run("apply", "-f", os.path.join(shapes, "crds"))
         run("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
         run("apply", "-f", os.path.join(shapes, "objects"))
-        run("patch", "infrastructure", "cluster", "--subresource=status", "--type=merge",
-            "-p", json.dumps({"status": {"controlPlaneTopology": "HighlyAvailable",
-                                         "infrastructureTopology": "HighlyAvailable", "platform": "None"}}))
-        for pool, machines in (("master", 3), ("worker", 2)):
-            rendered = "rendered-%s-00000000000000000000000000000000" % pool
-            run("patch", "machineconfigpool", pool, "--subresource=status", "--type=merge", "-p", json.dumps({"status": {
-                "observedGeneration": 1, "configuration": {"name": rendered},
-                "machineCount": machines, "updatedMachineCount": machines, "readyMachineCount": machines,
-                "degradedMachineCount": 0, "unavailableMachineCount": 0,
-                "conditions": [{"type": t, "status": s, "reason": "", "message": ""}
-                               for t, s in (("Updated", "True"), ("Updating", "False"), ("Degraded", "False"))]}}))
+        for path, status in seeded_statuses().items():
+            resource, name = path.rstrip("/").split("/")[-3:-1]
+            run("patch", resource, name, "--subresource=status", "--type=merge", "-p", json.dumps({"status": status}))
 
     # -- stop ----------------------------------------------------------------------------
 
@@ -308,6 +308,27 @@ class Cluster:
                 return "".join(f.readlines()[-lines:])
         except OSError:
             return "(no log)"
+
+
+SEEDED_POOLS = (("master", 3), ("worker", 2))
+
+
+def seeded_statuses():
+    """API path of each OpenShift object whose status the local cluster sets at start -> that status.
+
+    A self-managed, highly available control plane and two MachineConfigPools settled on their first
+    rendered config. tests/helpers/baseline.py puts these back for tests that need the cluster as it started.
+    """
+    statuses = {"/apis/config.openshift.io/v1/infrastructures/cluster/status": {
+        "controlPlaneTopology": "HighlyAvailable", "infrastructureTopology": "HighlyAvailable", "platform": "None"}}
+    for pool, machines in SEEDED_POOLS:
+        statuses["/apis/machineconfiguration.openshift.io/v1/machineconfigpools/%s/status" % pool] = {
+            "observedGeneration": 1, "configuration": {"name": "rendered-%s-00000000000000000000000000000000" % pool},
+            "machineCount": machines, "updatedMachineCount": machines, "readyMachineCount": machines,
+            "degradedMachineCount": 0, "unavailableMachineCount": 0,
+            "conditions": [{"type": t, "status": s, "reason": "", "message": ""}
+                           for t, s in (("Updated", "True"), ("Updating", "False"), ("Degraded", "False"))]}
+    return statuses
 
 
 def port_in_use(port):

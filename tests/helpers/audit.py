@@ -44,6 +44,13 @@ class Capture:
                 for e in (self.events if events is None else events)]
 
 
+def describe(events):
+    """Events named in full (verb, resource, name, user, user agent): for messages about who sent a request."""
+    return "; ".join("%s %s%s %s/%s by %s (%s) -> %s" % (e.verb, e.resource, "/" + e.subresource if e.subresource else "",
+                                                        e.namespace or "-", e.name or "-", e.user, e.user_agent, e.code)
+                     for e in events) or "none"
+
+
 class AuditLog:
     def __init__(self, path, api):
         self.path = path

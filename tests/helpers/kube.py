@@ -84,6 +84,16 @@ class Api:
                 raise AssertionError("timed out after %ss waiting for %s" % (timeout, path))
             time.sleep(0.2)
 
+    def settle_namespace(self, name):
+        """Wait until the controllers that react to a new namespace are done with it.
+
+        kube-controller-manager's serviceaccount controller creates the `default` ServiceAccount and its
+        root-ca-cert-publisher the `kube-root-ca.crt` ConfigMap, each with its own identity. A test that
+        captures the audit log of a namespace right after creating it would otherwise see their requests too.
+        """
+        self.wait_for("/api/v1/namespaces/%s/serviceaccounts/default" % name)
+        self.wait_for("/api/v1/namespaces/%s/configmaps/kube-root-ca.crt" % name)
+
     def token_for(self, namespace, service_account, seconds=600):
         """A bound token for a service account, from the TokenRequest API."""
         review = self.create("/api/v1/namespaces/%s/serviceaccounts/%s/token" % (namespace, service_account),

@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 
-from helpers.mco import cluster_config_lock
+from helpers.baseline import seeded_cluster_config
 from helpers.runner import REPO, assert_no_leak, register_secret
 
 register_secret("demo-password-not-secret", "demo-legacy-password-not-secret")
@@ -19,36 +19,27 @@ def recap(output):
 
 def test_make_demo_twice(api, cluster):
     env = dict(os.environ, CLUSTER_DIR=cluster.dir)
-    with cluster_config_lock(cluster):
-        original = api.get(GLOBAL)
-        try:
-            first = subprocess.run(["make", "-s", "demo"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
-            assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
-            second = subprocess.run(["make", "-s", "demo"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
-            assert second.returncode == 0, second.stdout[-3000:]
-            assert recap(second.stdout)[1:] == ("0", "0", "0"), "the second demo changed something"
-            for run in (first, second):
-                assert_no_leak(run.stdout + run.stderr)
-                assert "== Demo summary ==" in run.stdout
+    with seeded_cluster_config(api, cluster):
+        first = subprocess.run(["make", "-s", "demo"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
+        assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
+        second = subprocess.run(["make", "-s", "demo"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
+        assert second.returncode == 0, second.stdout[-3000:]
+        assert recap(second.stdout)[1:] == ("0", "0", "0"), "the second demo changed something"
+        for run in (first, second):
+            assert_no_leak(run.stdout + run.stderr)
+            assert "== Demo summary ==" in run.stdout
 
-            # the story, as the server holds it
-            sa = api.get("/api/v1/namespaces/project-a/serviceaccounts/default")
-            names = [r["name"] for r in sa.get("imagePullSecrets") or []]
-            assert "private-registry" in names and "redhat-connect-sso" in names
-            assert api.get("/api/v1/namespaces/project-a/secrets/legacy-registry")["type"] == "kubernetes.io/dockercfg"
-            assert api.can_i("get", "imagestreams", "project-b", group="image.openshift.io", subresource="layers",
-                             user="system:serviceaccount:project-a:builder",
-                             groups=["system:serviceaccounts", "system:serviceaccounts:project-a"])
-            auths = json.loads(base64.b64decode(api.get(GLOBAL)["data"][".dockerconfigjson"]))["auths"]
-            assert "quay.io/repository-main" in auths and "cloud.openshift.com" in auths
-            with open(os.path.join(REPO, "reports", "registry-access-localhost.json")) as f:
-                report = f.read()
-            assert_no_leak(report)
-            assert "privateregistry.example.com" in report
-        finally:
-            current = api.get(GLOBAL)
-            current["data"] = original["data"]
-            api.replace(GLOBAL, current)
-            for backup in api.get("/api/v1/namespaces/openshift-config/secrets")["items"]:
-                if backup["metadata"]["name"].startswith("pull-secret-backup-"):
-                    api.delete("/api/v1/namespaces/openshift-config/secrets/" + backup["metadata"]["name"])
+        # the story, as the server holds it
+        sa = api.get("/api/v1/namespaces/project-a/serviceaccounts/default")
+        names = [r["name"] for r in sa.get("imagePullSecrets") or []]
+        assert "private-registry" in names and "redhat-connect-sso" in names
+        assert api.get("/api/v1/namespaces/project-a/secrets/legacy-registry")["type"] == "kubernetes.io/dockercfg"
+        assert api.can_i("get", "imagestreams", "project-b", group="image.openshift.io", subresource="layers",
+                         user="system:serviceaccount:project-a:builder",
+                         groups=["system:serviceaccounts", "system:serviceaccounts:project-a"])
+        auths = json.loads(base64.b64decode(api.get(GLOBAL)["data"][".dockerconfigjson"]))["auths"]
+        assert "quay.io/repository-main" in auths and "cloud.openshift.com" in auths
+        with open(os.path.join(REPO, "reports", "registry-access-localhost.json")) as f:
+            report = f.read()
+        assert_no_leak(report)
+        assert "privateregistry.example.com" in report

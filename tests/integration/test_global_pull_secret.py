@@ -2,8 +2,8 @@
 Telemetry guard, backups and restore, concurrent writers, the MachineConfigPool rollout (MCO simulator), hosted
 control planes, check mode and idempotence (proven by the audit log), and bad input.
 
-Every test touches the cluster-wide openshift-config/pull-secret, so they share one xdist group (one worker,
-one after the other) and each puts the secret back as it found it.
+Every test touches the cluster-wide openshift-config/pull-secret: each starts from the seeded cluster-wide
+configuration (whatever `make demo` or an interrupted run left), one at a time, and puts back what it found.
 """
 
 import base64
@@ -13,7 +13,8 @@ import urllib.parse
 
 import pytest
 
-from helpers.mco import POOLS_PATH, MachineConfigOperator, cluster_config_lock
+from helpers.baseline import seeded_cluster_config
+from helpers.mco import POOLS_PATH, MachineConfigOperator
 from helpers.runner import register_secret, run_module
 
 pytestmark = pytest.mark.xdist_group("global_pull_secret")
@@ -61,27 +62,12 @@ def backups(api):
     return sorted(s["metadata"]["name"] for s in items)
 
 
-@pytest.fixture(autouse=True)
-def one_at_a_time(cluster):
-    """These tests change cluster-wide objects: one at a time across xdist workers (set up first, released last)."""
-    with cluster_config_lock(cluster):
-        yield
-
-
 @pytest.fixture
-def global_secret(api):
-    """openshift-config/pull-secret as the test found it; its data put back and backups deleted afterwards."""
-    original = api.get(SECRET_PATH)
-    yield original
-    for _attempt in range(20):
-        current = api.get(SECRET_PATH)
-        current["data"] = original["data"]
-        status, _body = api.raw("PUT", SECRET_PATH, current)
-        if status != 409:
-            assert status == 200, status
-            break
-    for name in backups(api):
-        api.delete("/api/v1/namespaces/%s/secrets/%s" % (NAMESPACE, name))
+def global_secret(api, cluster):
+    """openshift-config/pull-secret and the other cluster-wide objects as the cluster was seeded, for this test alone
+    (one such test at a time across xdist workers); what the test found, put back afterwards, backups deleted."""
+    with seeded_cluster_config(api, cluster) as seeded:
+        yield seeded
 
 
 @pytest.fixture
@@ -110,7 +96,7 @@ def mco(api, global_secret):
 
 
 @pytest.fixture
-def hosted_control_plane(api):
+def hosted_control_plane(api, global_secret):
     """Infrastructure cluster reports controlPlaneTopology External (as on HyperShift) during the test."""
     before = api.get(INFRASTRUCTURE_STATUS)["status"]["controlPlaneTopology"]
     api.patch(INFRASTRUCTURE_STATUS, {"status": {"controlPlaneTopology": "External"}})

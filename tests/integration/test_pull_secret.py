@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from helpers.audit import describe
 from helpers.kube import unique
 from helpers.runner import register_secret, run_module
 from helpers.simulators import DockercfgProvisioner
@@ -51,7 +52,8 @@ def test_docker_registry_secret_is_byte_identical_to_kubectl(api, audit, connect
                                           registries=["privateregistry.example.com"],
                                           fingerprint=run.result["secrets"][0]["fingerprint"])]
     assert write_events(seen, [namespace]) == ["create secrets %s/private-registry 201" % namespace]
-    assert all(e.user_agent.startswith(MODULE_AGENT) for e in seen.select(namespaces=[namespace]))
+    others = [e for e in seen.select(namespaces=[namespace]) if not (e.user_agent or "").startswith(MODULE_AGENT)]
+    assert others == [], "requests in %s during the run that the module did not send: %s" % (namespace, describe(others))
 
     secret = api.get(secret_path(namespace, "private-registry"))
     assert secret["type"] == "kubernetes.io/dockerconfigjson"

@@ -15,8 +15,9 @@ import re
 import pytest
 import yaml
 
+from helpers.baseline import seeded_cluster_config
 from helpers.kube import unique
-from helpers.mco import MachineConfigOperator, cluster_config_lock
+from helpers.mco import MachineConfigOperator
 from helpers.runner import REPO, register_secret, run_playbook
 
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
@@ -353,20 +354,9 @@ def backup_names(api):
 
 @pytest.fixture
 def global_pull_secret(api, cluster):
-    """openshift-config/pull-secret to ourselves (one test at a time), its data put back and backups deleted after."""
-    with cluster_config_lock(cluster):
-        original = api.get(GLOBAL_SECRET)
-        known_backups = set(backup_names(api))
-        yield original
-        for _attempt in range(20):
-            current = api.get(GLOBAL_SECRET)
-            current["data"] = original["data"]
-            status, _body = api.raw("PUT", GLOBAL_SECRET, current)
-            if status != 409:
-                assert status == 200, status
-                break
-        for name in set(backup_names(api)) - known_backups:
-            api.delete("/api/v1/namespaces/openshift-config/secrets/" + name)
+    """openshift-config/pull-secret as seeded, to ourselves (one test at a time); what was found put back after."""
+    with seeded_cluster_config(api, cluster) as seeded:
+        yield seeded
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import os
 import pytest
 import yaml
 
-from helpers.mco import cluster_config_lock
+from helpers.baseline import seeded_cluster_config
 from helpers.runner import REPO, register_secret, run_module
 
 MODULES_DIR = os.path.join(REPO, "plugins", "modules")
@@ -61,11 +61,11 @@ def args_for(module, connection, namespace):
 
 
 @pytest.mark.parametrize("module", module_names())
-def test_return_documents_every_key_of_a_real_result(module, cluster, connection, namespace_factory):
+def test_return_documents_every_key_of_a_real_result(module, api, cluster, connection, namespace_factory):
     namespace = namespace_factory("docs", wait_for_default_sa=True)
-    # check mode on the global pull secret: a real result without touching shared objects, while
-    # no other test is changing them
-    with cluster_config_lock(cluster):
+    # check mode on the global pull secret: a real result without touching shared objects, from the
+    # seeded cluster-wide configuration, while no other test is changing it
+    with seeded_cluster_config(api, cluster):
         run = run_module(module, args_for(module, connection, namespace), check=(module == "global_pull_secret"))
     assert not run.failed, run.msg
     doc = documented(module)

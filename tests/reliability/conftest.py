@@ -134,8 +134,8 @@ def report_dirs():
 def fault_cluster():
     """A control plane of its own for load and fault tests, started for the session and removed after it."""
     c = Cluster(cluster_dir=FAULT_CLUSTER_DIR, port_base=FAULT_PORT_BASE)
-    with open(c.dir + ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with open(c.dir + ".session.lock", "w") as session:
+        fcntl.flock(session, fcntl.LOCK_EX)  # a second reliability session waits: this one removes the cluster
         started = time.time()
         c.up()
         FIGURES.setdefault("cluster", {})["dedicated_cluster_start_seconds"] = round(time.time() - started, 1)
@@ -163,13 +163,13 @@ def fault_connection(fault_cluster):
 def fault_namespace_factory(fault_api):
     created = []
 
-    def make(prefix="r", labels=None, wait_for_default_sa=False):
+    def make(prefix="r", labels=None, wait_for_default_sa=True):
         name = unique(prefix)[:63]
         fault_api.create("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                                 "metadata": {"name": name, "labels": labels or {}}})
         created.append(name)
         if wait_for_default_sa:
-            fault_api.wait_for("/api/v1/namespaces/%s/serviceaccounts/default" % name)
+            fault_api.settle_namespace(name)
         return name
 
     yield make

@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from helpers.baseline import seeded_cluster_config
 from helpers.faultproxy import FaultProxy, proxied_kubeconfig
 from helpers.runner import register_secret, run_playbook
 from helpers.simulators import DockercfgProvisioner
@@ -146,18 +147,10 @@ def test_parallel_runs_link_every_secret_beside_the_controllers_own(fault_api, f
 
 
 @pytest.fixture
-def global_pull_secret(fault_api):
-    """The dedicated cluster's openshift-config/pull-secret, put back as it was afterwards (backups deleted)."""
-    original = fault_api.get(GLOBAL_PATH)
-    yield original
-    for _attempt in range(20):
-        current = fault_api.get(GLOBAL_PATH)
-        current["data"] = original["data"]
-        if fault_api.raw("PUT", GLOBAL_PATH, current)[0] != 409:
-            break
-    for secret in fault_api.get("/api/v1/namespaces/openshift-config/secrets")["items"]:
-        if secret["metadata"]["name"].startswith("pull-secret-backup-"):
-            fault_api.delete("/api/v1/namespaces/openshift-config/secrets/" + secret["metadata"]["name"])
+def global_pull_secret(fault_api, fault_cluster):
+    """The dedicated cluster's openshift-config/pull-secret as seeded; what was found put back afterwards."""
+    with seeded_cluster_config(fault_api, fault_cluster) as seeded:
+        yield seeded
 
 
 def test_parallel_edits_of_the_global_pull_secret_keep_every_entry(fault_api, fault_audit, fault_cluster, global_pull_secret,

@@ -14,6 +14,7 @@ import json
 
 import pytest
 
+from helpers.baseline import seeded_cluster_config
 from helpers import runner
 from helpers.runner import register_secret, run_module, run_playbook
 
@@ -79,18 +80,13 @@ def test_the_whole_story_at_vvvv_prints_no_credential(api, cluster, namespace_fa
     # the cluster-wide pull secret of the dedicated cluster, its Telemetry guard failing, a backup kept
     global_args = {"kubeconfig": fault_cluster.kubeconfig, "backup": True,
                    "registries": [{"server": "mirror.example.com/leak", "username": "mirror", "password": SERVER_PASSWORD}]}
-    original = fault_api.get("/api/v1/namespaces/openshift-config/secrets/pull-secret")
-    try:
+    with seeded_cluster_config(fault_api, fault_cluster):
         for check in (True, False):
             runs.append(run_module("global_pull_secret", global_args, check=check, verbosity=4))
         runs.append(run_module("global_pull_secret", dict(global_args, registries=[
             {"server": "cloud.openshift.com", "username": "x", "password": SERVER_PASSWORD}]), verbosity=4))
         runs.append(run_module("registry_access_info", {"kubeconfig": fault_cluster.kubeconfig, "namespace": "openshift-config"},
                                verbosity=4))
-    finally:
-        current = fault_api.get("/api/v1/namespaces/openshift-config/secrets/pull-secret")
-        current["data"] = original["data"]
-        fault_api.replace("/api/v1/namespaces/openshift-config/secrets/pull-secret", current)
 
     # the roles and playbooks: drift report, enforce, a failing role run, the audit with its report files
     declared = {"registry_access_kubeconfig": cluster.kubeconfig,
