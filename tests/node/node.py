@@ -20,9 +20,13 @@ interface, the sysctls the kubelet sets, its iptables chains (v4 and v6), /var/l
 mounts included), /var/log/pods, /var/log/containers, /run/containerd, the kubepods cgroups, and
 the kubelet, containerd and shim processes (real PIDs: each binary is started directly).
 
-Usage: node.py up|down|status|check   (environment: CLUSTER_DIR, PORT_BASE, NODE_DIR, NODE_NAME)
+Usage: node.py up|down|status|check
+       node.py run -- COMMAND...   (up, COMMAND, down whatever happened; exits with COMMAND's code)
+Environment: CLUSTER_DIR, PORT_BASE (the cluster to join), NODE_DIR (default CLUSTER_DIR.node), NODE_NAME.
 """
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -42,6 +46,10 @@ from cluster import Cluster, port_in_use, rss_mib  # noqa: E402  pylint: disable
 from helpers import oci_image  # noqa: E402  pylint: disable=wrong-import-position
 
 KUBELET_ROOT = "/var/lib/kubelet"
+# A copy of the node's state outside its directory (which goes with the checkout), and the lock that
+# makes node suites of several checkouts on one machine take turns: one kubelet per machine.
+HOST_STATE = "/run/ocp-registry-access-node.json"
+HOST_LOCK = "/run/ocp-registry-access-node.lock"
 HOST_PATHS = (KUBELET_ROOT, "/var/log/pods", "/var/log/containers", "/run/containerd")
 SYSCTLS = ("vm/overcommit_memory", "vm/panic_on_oom", "kernel/panic", "kernel/panic_on_oops",
            "kernel/keys/root_maxkeys", "kernel/keys/root_maxbytes")
@@ -90,6 +98,34 @@ def missing_requirements():
     return reasons
 
 
+def _alive(pid):
+    """pid runs (a zombie, or our own exited child, does not)."""
+    try:
+        os.kill(pid, 0)
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    except OSError:
+        return False
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def host_lock():
+    """Held while a node runs for a test suite (`node.py run`, the node suite's fixture)."""
+    with open(HOST_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 class Node:
     def __init__(self, cluster=None, node_dir=None, name=None):
         self.cluster = cluster or Cluster()
@@ -108,39 +144,28 @@ class Node:
     # -- state -------------------------------------------------------------------------------
 
     def _state(self):
-        try:
-            with open(self.path("state.json")) as f:
-                return json.load(f)
-        except (OSError, ValueError):
-            return {}
+        for path in (self.path("state.json"), HOST_STATE):
+            try:
+                with open(path) as f:
+                    state = json.load(f)
+            except (OSError, ValueError):
+                continue
+            if path == self.path("state.json") or state.get("dir") == self.dir:
+                return state
+        return {}
 
     def _record(self, **changes):
         state = self._state()
-        state.update(changes)
+        state.update(changes, dir=self.dir)
         os.makedirs(self.dir, exist_ok=True)
-        with open(self.path("state.json") + ".tmp", "w") as f:
-            json.dump(state, f, indent=2)
-        os.rename(self.path("state.json") + ".tmp", self.path("state.json"))
+        for path in (self.path("state.json"), HOST_STATE):
+            with open(path + ".tmp", "w") as f:
+                json.dump(state, f, indent=2)
+            os.rename(path + ".tmp", path)
 
     def pid(self, name):
         pid = self._state().get("pids", {}).get(name)
-        if not pid:
-            return None
-        try:
-            os.kill(pid, 0)
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                return None
-        except ChildProcessError:
-            pass
-        except OSError:
-            return None
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                if f.read().split(")")[-1].split()[0] == "Z":
-                    return None
-        except OSError:
-            return None
-        return pid
+        return pid if pid and _alive(pid) else None
 
     def running(self):
         return bool(self.pid("containerd") and self.pid("kubelet"))
@@ -210,7 +235,22 @@ class Node:
               % (self.name, elapsed, self.pid("kubelet"), self.pid("containerd"), self.dir))
 
     def _refuse_foreign(self):
-        """Never take over what another kubelet or containerd on this machine owns."""
+        """Never take over what another kubelet or containerd on this machine owns.
+
+        A node this script started from another directory (an earlier checkout) whose processes are gone is
+        torn down from the host's copy of its state first."""
+        try:
+            with open(HOST_STATE) as f:
+                other = json.load(f)
+        except (OSError, ValueError):
+            other = None
+        if other and other.get("dir") != self.dir:
+            alive = [name for name, pid in other.get("pids", {}).items() if _alive(pid)]
+            if alive:
+                raise NodeError("a test node from %s runs on this machine (%s): `NODE_DIR=%s node.py down` first"
+                                % (other.get("dir"), ", ".join(alive), other.get("dir")))
+            print("tearing down the leftovers of the test node of %s" % other.get("dir"))
+            Node(self.cluster, node_dir=other["dir"], name=other.get("name")).down(quiet=True)
         for port, what in ((self.kubelet_port, "kubelet port"), (self.healthz_port, "kubelet healthz port")):
             if port_in_use(port):
                 raise NodeError("port %d (%s) is in use on 127.0.0.1: another node running? stop it first" % (port, what))
@@ -453,13 +493,24 @@ class Node:
             self._api_delete("/api/v1/nodes/" + state["name"])
         if keep_logs:
             shutil.rmtree(self.path("containerd"), ignore_errors=True)
-            os.remove(self.path("state.json"))
+            if os.path.exists(self.path("state.json")):
+                os.remove(self.path("state.json"))
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+        if os.path.exists(HOST_STATE) and self._host_state_dir() in (self.dir, None):
+            os.remove(HOST_STATE)
         if errors:
             raise NodeError("teardown left things behind: " + "; ".join(errors))
         if not quiet:
             print("node %s stopped and its host changes undone (%s removed)" % (state.get("name", self.name), self.dir))
+
+    @staticmethod
+    def _host_state_dir():
+        try:
+            with open(HOST_STATE) as f:
+                return json.load(f).get("dir")
+        except (OSError, ValueError):
+            return None
 
     def _stop(self, name):
         pid = self.pid(name)
@@ -594,7 +645,25 @@ def build():
     return result.stdout.strip().splitlines()[-1]
 
 
+def run_with_node(node, command):
+    """Starts the node, runs command, tears the node down whatever happened; the command's exit code."""
+    with host_lock():
+        node.up()
+        try:
+            rc = subprocess.call(command)
+        finally:
+            node.down(quiet=True)
+            print("node %s torn down" % node.name, file=sys.stderr)
+    return rc
+
+
 def main(argv):
+    if len(argv) > 3 and argv[1] == "run" and argv[2] == "--":
+        try:
+            return run_with_node(Node(), argv[3:])
+        except NodeError as e:
+            print("error: %s" % e, file=sys.stderr)
+            return 1
     if len(argv) != 2 or argv[1] not in ("up", "down", "status", "check"):
         print(__doc__)
         return 2

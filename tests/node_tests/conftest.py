@@ -1,9 +1,9 @@
 """Fixtures of the node suite: pods on a real kubelet + containerd (tests/node/node.py) pulling from a
 real registry (Debian's docker-registry, htpasswd + TLS) with the credentials the collection wrote.
 
-The node is started here if `make node` did not start it (and then torn down at the end of the
-session); on a machine that cannot run it (no root, no overlayfs, no cgroups, missing packages)
-every test here is skipped with the reason. The tests of this suite run one at a time: each holds
+The node is started here if `make node` (or `node.py run -- pytest ...`) did not start it, and then
+torn down at the end of the session; on a machine that cannot run it (no root, no overlayfs, no
+cgroups, missing packages) every test here is skipped with the reason. The tests of this suite run one at a time: each holds
 a lock file beside the node's directory, whatever pytest-xdist does.
 """
 
@@ -11,6 +11,7 @@ import fcntl
 import json
 import os
 import sys
+import time
 
 import pytest
 
@@ -19,27 +20,40 @@ from helpers.pods import REGISTRY_PASSWORD, REGISTRY_USER, start_registry
 from helpers.runner import REPO
 
 sys.path.insert(0, os.path.join(REPO, "tests", "node"))
-from node import Node, NodeError, missing_requirements  # noqa: E402  pylint: disable=wrong-import-position
+from node import HOST_LOCK, Node, NodeError, missing_requirements  # noqa: E402  pylint: disable=wrong-import-position
+
+LOCK_TIMEOUT = 1800
+
 
 @pytest.fixture(scope="session")
 def node(cluster):
+    """The test node: the one `make node` / `node.py run` started, else started here (taking the machine's node
+    lock, so node suites of other checkouts wait their turn) and torn down at the end of the session."""
     reasons = missing_requirements()
     if reasons:
         pytest.skip("the test node cannot run on this machine: " + "; ".join(reasons))
     n = Node(cluster)
-    os.makedirs(os.path.dirname(n.dir), exist_ok=True)
-    started_here = False
-    with open(n.dir + ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not n.healthy():
+    if n.healthy():
+        yield n
+        return
+    with open(HOST_LOCK, "w") as lock:
+        deadline = time.time() + LOCK_TIMEOUT
+        while True:
             try:
-                n.up()
-            except NodeError as e:
-                pytest.fail("starting the test node failed: %s" % e)
-            started_here = True
-    yield n
-    if started_here:
-        n.down()
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    pytest.fail("another test node held %s for %ds" % (HOST_LOCK, LOCK_TIMEOUT))
+                time.sleep(1)
+        try:
+            n.up()
+        except NodeError as e:
+            pytest.fail("starting the test node failed: %s" % e)
+        try:
+            yield n
+        finally:
+            n.down()
 
 
 @pytest.fixture(autouse=True)
