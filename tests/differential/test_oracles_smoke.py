@@ -9,10 +9,12 @@ collection is wrong.
 from __future__ import annotations
 
 import json
+import os
+import signal
 
 import pytest
 
-from helpers.oracles import b64
+from helpers.oracles import ContainersImageOracle, KubeletOracle, b64
 
 DOCKERCONFIGJSON = "kubernetes.io/dockerconfigjson"
 DOCKERCFG = "kubernetes.io/dockercfg"
@@ -236,3 +238,25 @@ def test_containers_image_key_lookup(containers_image_oracle, key, expected_erro
 def test_containers_image_bad_request_is_answered(containers_image_oracle):
     assert containers_image_oracle.raw("{")["error"].startswith("bad request:")
     assert containers_image_oracle.raw('{"id": 1, "image": "x"}')["error"].startswith("bad request:")
+
+
+# both
+
+
+@pytest.mark.parametrize("fixture", ["kubelet_oracle", "containers_image_oracle"])
+def test_a_panic_is_answered_and_the_process_keeps_serving(request, fixture):
+    oracle = request.getfixturevalue(fixture)
+    assert oracle.ask({"op": "panic"})["error"] == "panic: requested by the client"
+    # Both oracles take this request (the kubelet one ignores "authfile").
+    assert oracle.ask({"image": "quay.io/x", "authfile": b64("{}")})["error"] is None
+
+
+@pytest.mark.parametrize("oracle_class", [KubeletOracle, ContainersImageOracle])
+def test_the_client_restarts_a_killed_oracle(request, oracle_class):
+    shared = request.getfixturevalue("kubelet_oracle" if oracle_class is KubeletOracle else "containers_image_oracle")
+    with oracle_class(shared.binary) as oracle:
+        first = oracle.ask({"image": "quay.io/x", "authfile": b64("{}")})
+        os.kill(oracle._proc.pid, signal.SIGKILL)  # pylint: disable=protected-access
+        oracle._proc.wait()  # pylint: disable=protected-access
+        again = oracle.ask({"image": "quay.io/x", "authfile": b64("{}")})
+        assert again["error"] == first["error"] is None

@@ -26,7 +26,7 @@ import (
 
 type request struct {
 	ID       json.RawMessage `json:"id"`
-	Op       string          `json:"op"`
+	Op       string          `json:"op"` // "" or "image", "key", "panic" (proves the recovery path)
 	Image    *string         `json:"image"`
 	Key      *string         `json:"key"`
 	AuthFile *string         `json:"authfile"`
@@ -123,6 +123,9 @@ func (o *oracle) answer(line []byte) (out any) {
 	var req request
 	if err := decodeRequest(line, &req, &resp.ID); err != nil {
 		return resp.fail("bad request: " + err.Error())
+	}
+	if req.Op == "panic" {
+		panic("requested by the client")
 	}
 	if req.AuthFile == nil {
 		return resp.fail(`bad request: "authfile" is required`)
