@@ -57,8 +57,8 @@ def global_pull_secret(connection, registries, state="present"):
     return run
 
 
-def test_pod_without_pull_secret_pulls_with_the_rolled_out_global_secret(api, connection, namespace, node,
-                                                                          image_layout, tmp_path, rollout, timings):
+def test_pod_without_pull_secret_pulls_with_the_rolled_out_global_secret(api, connection, namespace, node, image_layout,
+                                                                         tmp_path, rollout, timings):
     registry = start_registry(node, tmp_path, {GLOBAL_USER: GLOBAL_PASSWORD}, image_layout, (GLOBAL_USER, GLOBAL_PASSWORD))
     try:
         image = "%s/%s:latest" % (registry.host, IMAGE_REPOSITORY)
