@@ -46,6 +46,9 @@ def node(cluster):
                 if time.time() > deadline:
                     pytest.fail("another test node held %s for %ds" % (HOST_LOCK, LOCK_TIMEOUT))
                 time.sleep(1)
+        if n.healthy():  # another pytest process of this checkout started it meanwhile
+            yield n
+            return
         try:
             n.up()
         except NodeError as e:
