@@ -467,6 +467,8 @@ class Node:
                 print("no node in %s" % self.dir)
             return
         errors = []
+        if state.get("name") and self.cluster.healthy():
+            self._delete_pods(state["name"])
         self._stop("kubelet")
         if self.pid("containerd"):
             self._remove_containers()
@@ -503,6 +505,14 @@ class Node:
             raise NodeError("teardown left things behind: " + "; ".join(errors))
         if not quiet:
             print("node %s stopped and its host changes undone (%s removed)" % (state.get("name", self.name), self.dir))
+
+    def _delete_pods(self, node_name):
+        """Pods bound to the node, deleted at once: without their kubelet they would stay Terminating (and keep
+        their namespaces from going) on a cluster that runs no pod garbage collector."""
+        pods = self._api_get("/api/v1/pods?fieldSelector=spec.nodeName%3D" + node_name) or {}
+        for pod in pods.get("items", []):
+            meta = pod["metadata"]
+            self._api_delete("/api/v1/namespaces/%s/pods/%s?gracePeriodSeconds=0" % (meta["namespace"], meta["name"]))
 
     @staticmethod
     def _host_state_dir():
