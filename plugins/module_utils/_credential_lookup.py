@@ -1043,12 +1043,15 @@ def _kubelet_scope(key: str) -> Optional[tuple]:
     labels, port, path = glob
     if not _PATH_PREFIX.fullmatch(path):
         return None
+    if index.startswith('['):
+        # An IP literal matches only with a port: without one, "[::1]" is a glob character class.
+        return (KUBELET, tuple(labels), port, path) if port else None
     plain = [label for label in labels if not _GLOB_META.intersection(label)]
     if any(not _DNS_LABEL.fullmatch(label) for label in plain):
         return None
     if len(labels) == len(plain):
         host = '.'.join(labels)
-        if host == _LEGACY_HUB_HOST:
+        if host == _LEGACY_HUB_HOST and not port:
             return None
         # A one-label host without a port is read as a Docker Hub namespace in an image reference.
         if len(labels) == 1 and not port and host != 'localhost' and host.lower() == host:
