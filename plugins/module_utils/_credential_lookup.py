@@ -1386,3 +1386,34 @@ def entry_problems(document: Any, consumer: str, secret_type: str = SECRET_TYPE_
         if p.key is not None:
             found.setdefault(p.key, []).append(p)
     return found
+
+
+# -- explain a pull ------------------------------------------------------------------------------------
+
+def explain_pull(secrets: Sequence[Mapping], image: str, global_pull_secret: Any = None) -> dict:
+    """Which credentials a node tries for image, for ``registry_access_info``'s ``images:`` ("why ImagePullBackOff?").
+
+    The kubelet tries the pod's pull secrets, then the node's config.json (on OpenShift the global
+    pull secret, /var/lib/kubelet/config.json), in ``attempts`` order (``ordered`` False when Go
+    map order decides among some of them). Only when the kubelet has no credential at all does
+    CRI-O read its own auth file (the same global pull secret) through containers/image: that
+    answer is ``runtime``. Nothing here holds a password: credentials are given as
+    Credential.public() dicts.
+    """
+    raw = global_pull_secret
+    if isinstance(raw, Mapping):
+        raw = json.dumps(raw)
+    kubelet = kubelet_lookup(secrets, image, raw)
+    result = {'image': image, 'repository': kubelet.repo, 'error': kubelet.error, 'attempts': [], 'ordered': True, 'runtime': None}
+    if kubelet.error is not None:
+        return result
+    result['attempts'] = [c.public() for c in kubelet.credentials]
+    result['ordered'] = kubelet.deterministic
+    if not kubelet.credentials and raw is not None:
+        runtime = containers_image_lookup(raw, image)
+        result['runtime'] = {
+            'name': runtime.name,
+            'ordered': runtime.deterministic,
+            'answers': [{'credential': a.credential.public() if a.credential else None, 'error': a.error} for a in runtime.answers],
+        }
+    return result

@@ -609,3 +609,20 @@ def test_document_inputs():
     assert cl.kubelet_parse(b'{"q\xffy":{"username":"\\ud800"}}', 'dockercfg').entries['q\ufffdy'].username == '\ufffd'
     assert cl.containers_image_parse(b'{"auths":{"q":{"auth":"","identitytoken":null}},"credHelpers":null}').error is None
     assert cl.containers_image_parse(b'{"auths":{"q":{}},"auths":null}').auths == {}
+
+
+# -- explain a pull ------------------------------------------------------------------------------------------
+
+def test_explain_pull_lists_pod_secrets_then_the_node_then_the_runtime():
+    pod = secret({'auths': {'quay.io/org': auth('pod')}}, name='pull')
+    global_secret = {'auths': {'quay.io': auth('global'), 'registry.example.com': {'username': 'x', 'password': PASSWORD}}}
+    explained = cl.explain_pull([pod], 'quay.io/org/app:1', global_secret)
+    assert [(a['source'], a['key'], a['username']) for a in explained['attempts']] == [('pull', 'quay.io/org', 'pod'),
+                                                                                      ('node', 'quay.io', 'global')]
+    assert explained['ordered'] and explained['runtime'] is None and explained['repository'] == 'quay.io/org/app'
+    other = cl.explain_pull([pod], 'registry.example.com/app', json.dumps(global_secret))
+    assert [a['username'] for a in other['attempts']] == ['x']
+    none = cl.explain_pull([], 'gcr.io/app', global_secret)
+    assert none['attempts'] == [] and none['runtime']['answers'] == [{'credential': None, 'error': None}]
+    assert cl.explain_pull([secret('{')], 'quay.io/app')['error'] is not None
+    assert PASSWORD not in json.dumps([explained, other, none])
