@@ -9,7 +9,7 @@ import subprocess
 from helpers.baseline import seeded_cluster_config
 from helpers.runner import REPO, assert_no_leak, register_secret
 
-register_secret("demo-password-not-secret", "demo-legacy-password-not-secret")
+register_secret("demo-password-not-secret", "demo-legacy-password-not-secret", "demo-fingerprint-key-not-secret")
 GLOBAL = "/api/v1/namespaces/openshift-config/secrets/pull-secret"
 
 
