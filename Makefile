@@ -10,7 +10,7 @@ export PORT_BASE ?= 16000
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help deps venv link sanity lint docs changelog-lint release-changelog cluster cluster-down cluster-status test test-unit test-reliability test-integration demo bench clean
+.PHONY: help deps venv link sanity lint docs changelog-lint release-changelog cluster cluster-down cluster-status oracles test test-unit test-differential test-reliability test-integration demo bench clean
 
 help:
 	@echo "make demo      run the seed's whole story on a local cluster"
@@ -51,11 +51,19 @@ cluster-status:
 	$(PYTHON) tests/cluster/cluster.py status
 
 # Fast gates first, the suites against the cluster last (CI's log ends with pytest's summary).
-test: venv deps cluster test-unit sanity lint docs changelog-lint test-reliability test-integration
+test: venv deps cluster test-unit test-differential sanity lint docs changelog-lint test-reliability test-integration
 
 test-unit: venv
 	$(BIN)/pytest tests/unit -q -p no:cacheprovider \
 	  --cov=ansible_collections.ocp.registry_access.plugins.module_utils --cov-report=term-missing --cov-fail-under=90
+
+# The kubelet's and containers/image's own credential lookup, built from Go modules and cached like
+# the cluster (tests/oracle/README.md); the differential suite compares the collection's model with them.
+oracles:
+	bash tests/oracle/build.sh
+
+test-differential: venv oracles
+	ORACLE_BIN_DIR="$$(bash tests/oracle/build.sh | tail -1)" $(BIN)/pytest tests/differential -q -p no:cacheprovider
 
 # Load, faults (on a dedicated cluster it starts and removes), bad input, no leak, no one let in: docs/reliability.md.
 test-reliability: venv cluster
