@@ -51,6 +51,14 @@ HOSTED_GUIDANCE = (
                       HOSTED_NAMESPACE, HOSTED_NAME))
 
 
+def is_default_target(namespace, name):
+    """Whether namespace/name (None: the default) is openshift-config/pull-secret, which a hosted control plane overwrites.
+
+    Spelling the default out must not switch off the hosted control plane guard: only another Secret does.
+    """
+    return (namespace or DEFAULT_NAMESPACE, name or DEFAULT_NAME) == (DEFAULT_NAMESPACE, DEFAULT_NAME)
+
+
 class PlanError(Exception):
     """The change cannot be made as asked; the message says why and what to do (nothing is written)."""
 

@@ -415,3 +415,56 @@ def protected_grants(bindings, ref, subjects):
     return [_name(binding) for binding in bindings
             if _name(binding) in PROTECTED_BINDINGS and same_role_ref(binding.get('roleRef'), ref)
             and _holds_any(binding, wanted)]
+
+
+def _groups_of(subject):
+    """The groups the API server puts a subject in (what a Group subject of another binding can match)."""
+    kind, name = subject.get('kind'), subject.get('name') or ''
+    if kind == 'User' and name.startswith(SA_USER_PREFIX) and name.count(':') == 3:
+        kind, subject = 'ServiceAccount', {'namespace': name.split(':')[2]}
+    if kind == 'ServiceAccount':
+        return set(['system:serviceaccounts', SA_GROUP_PREFIX + (subject.get('namespace') or ''), 'system:authenticated'])
+    if kind == 'Group' and name.startswith(SA_GROUP_PREFIX):
+        # every member of system:serviceaccounts:<ns> is also in system:serviceaccounts
+        return set(['system:serviceaccounts', 'system:authenticated'])
+    # any user or member of a group is an authenticated user
+    return set(['system:authenticated'])
+
+
+def _covers(holder, subject, namespace):
+    """Whether a binding's subject holder grants subject too (the same subject, or a group subject is in)."""
+    holder = dict(holder)
+    if holder.get('kind') == 'ServiceAccount' and not holder.get('namespace'):
+        holder['namespace'] = namespace  # a ServiceAccount without namespace is one of the binding's own
+    if subject_key(holder) == subject_key(subject):
+        return True
+    if subject.get('kind') == 'User' and holder.get('kind') == 'ServiceAccount':
+        return subject.get('name') == subject_to_string(holder)
+    return holder.get('kind') == 'Group' and holder.get('name') in _groups_of(subject)
+
+
+def remaining_grants(bindings, actions, ref, subjects, namespace):
+    """[(subject, binding name, holder)] for each subject that a binding of ref still grants once actions are done.
+
+    state: absent removes the subjects from the bindings it manages; OpenShift's system:image-pullers (which
+    grants system:image-puller to group system:serviceaccounts:<ns>), a binding to a group the subject is in,
+    or a binding named other than rolebinding_name may still grant the role: access remains, and the user must
+    be told. holder is the binding's subject that grants it, as subject_to_string shows it.
+    """
+    after = dict((_name(binding), binding) for binding in bindings)
+    for action in actions:
+        if action['action'] == 'delete':
+            after.pop(action['name'], None)
+        elif action['action'] in ('update', 'create'):
+            after[action['name']] = action['binding']
+    found = []
+    for subject in subjects:
+        for name in sorted(after):
+            binding = after[name]
+            if not same_role_ref(binding.get('roleRef'), ref):
+                continue
+            for holder in _subjects(binding):
+                if _covers(holder, subject, namespace):
+                    found.append((subject, name, subject_to_string(holder)))
+                    break
+    return found

@@ -29,7 +29,7 @@ description:
     the cluster's Telemetry reports to; the module refuses it unless O(allow_telemetry_change=true).
   - On hosted control planes (HyperShift, ROSA with HCP, where Infrastructure C(cluster) has
     C(status.controlPlaneTopology=External)) the control plane overwrites C(openshift-config/pull-secret); the
-    module then fails with guidance unless O(namespace) or O(name) is set, for example to
+    module then fails with guidance unless O(namespace) and O(name) name another Secret, for example
     C(kube-system)/C(additional-pull-secret).
   - OpenShift rolls the change out to every node through the Machine Config Operator; since OpenShift 4.7.4 this no
     longer drains or reboots nodes. O(wait=true) waits until every MachineConfigPool has rolled it out.
@@ -104,12 +104,14 @@ options:
   namespace:
     description:
       - Namespace of the pull secret. When not set, V(openshift-config).
-      - Setting O(namespace) or O(name) skips the hosted control plane check.
+      - Only a target other than C(openshift-config/pull-secret) skips the hosted control plane check; naming the default
+        explicitly keeps it.
     type: str
   name:
     description:
       - Name of the pull secret. When not set, V(pull-secret).
-      - Setting O(namespace) or O(name) skips the hosted control plane check.
+      - Only a target other than C(openshift-config/pull-secret) skips the hosted control plane check; naming the default
+        explicitly keeps it.
     type: str
   allow_telemetry_change:
     description:
@@ -297,7 +299,7 @@ def argument_spec():
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         content=dict(type='raw', no_log=True),
         src=dict(type='path'),
-        # No default in the spec: whether the user named the Secret decides the hosted control plane check.
+        # No default in the spec; None and the default spelled out both mean openshift-config/pull-secret.
         namespace=dict(type='str'),
         name=dict(type='str'),
         allow_telemetry_change=dict(type='bool', default=False),
@@ -320,7 +322,7 @@ class GlobalPullSecret(object):
         self.secret_values = set()
         dc.set_fingerprint_key(self.params['fingerprint_key'])
         self.client = Client.from_module(module, redact=self.redact)
-        self.explicit_target = self.params['namespace'] is not None or self.params['name'] is not None
+        self.guard_hosted = gps.is_default_target(self.params['namespace'], self.params['name'])
         self.namespace = self.params['namespace'] or gps.DEFAULT_NAMESPACE
         self.name = self.params['name'] or gps.DEFAULT_NAME
         self.where = '%s/%s' % (self.namespace, self.name)
@@ -373,8 +375,8 @@ class GlobalPullSecret(object):
     # -- checks ---------------------------------------------------------------------------
 
     def check_topology(self):
-        """Fail on a hosted control plane unless the user named the Secret; skipped where the API is absent or forbidden."""
-        if self.explicit_target:
+        """Fail on a hosted control plane unless the target is another Secret; skipped where the API is absent or forbidden."""
+        if not self.guard_hosted:
             return
         try:
             infrastructure = self.client.get(resource_path('infrastructures', name='cluster', group='config.openshift.io'))

@@ -93,6 +93,10 @@ options:
       - V(present) grants the role to the subjects.
       - V(absent) removes the subjects from every binding of the role (only from O(rolebinding_name) when given); a binding
         left with no subject is deleted unless annotated C(rbac.authorization.kubernetes.io/autoupdate=false).
+      - Bindings the module does not manage (OpenShift's C(system:image-pullers), which grants C(system:image-puller) to
+        every service account of the project, or another binding of the role to a group the subject is in) are left alone;
+        when one of them still grants the role, the module warns that access remains and lists it in RV(access_remains)
+        (and in RV(verification) with O(verify=true)).
     type: str
     choices: [present, absent]
     default: present
@@ -216,6 +220,47 @@ verification:
       type: bool
       returned: always
       sample: true
+    access_remains:
+      description:
+        - With O(state=absent), whether the subject may still pull (through a binding this module does not manage, such
+          as OpenShift's C(system:image-pullers), when RV(verification[].ok) is true); a warning says so too.
+      type: bool
+      returned: always
+      sample: false
+    note:
+      description: Through which bindings access remains, or null.
+      type: str
+      returned: always
+      sample: null
+access_remains:
+  description:
+    - With O(state=absent), the grants of O(role) that remain after the run because a binding this module does not
+      manage gives it to the subject or to a group the subject is in (OpenShift's C(system:image-pullers) gives
+      C(system:image-puller) to C(system:serviceaccounts:<namespace>)); each one is also a warning. Empty otherwise.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    namespace:
+      description: The namespace.
+      type: str
+      returned: always
+      sample: project-b
+    subject:
+      description: The subject that keeps access.
+      type: str
+      returned: always
+      sample: system:serviceaccount:project-b:default
+    binding:
+      description: The RoleBinding that still grants the role.
+      type: str
+      returned: always
+      sample: system:image-pullers
+    through:
+      description: The subject of that binding that covers the subject (itself or a group it is in).
+      type: str
+      returned: always
+      sample: group:system:serviceaccounts:project-b
 warnings_from_api:
   description: Warnings the API server sent (also shown as Ansible warnings).
   returned: always
@@ -312,7 +357,10 @@ class ImagePullerBinding(object):
             else:
                 out.extend(res)
         changed = any(r['action'] != 'unchanged' for r in out)
-        result = dict(changed=changed, bindings=out, verification=[], warnings_from_api=self.client.api_warnings())
+        result = dict(changed=changed, bindings=out, verification=[], access_remains=[],
+                      warnings_from_api=self.client.api_warnings())
+        if p['state'] == 'absent':
+            result['access_remains'] = self.remaining(namespaces, bindings, plans, ref, subjects)
         for warning in self.client.api_warnings():
             self.module.warn(warning)
         if self.module._diff:
@@ -321,7 +369,7 @@ class ImagePullerBinding(object):
             self.fail('%d of %d namespaces failed: %s' % (len(errors), len(namespaces), '; '.join(errors[:10])), **result)
         if p['verify'] and not self.module.check_mode:
             try:
-                result['verification'] = self.verify(namespaces, subjects, ref)
+                result['verification'] = self.verify(namespaces, subjects, ref, result['access_remains'])
             except ApiError as e:
                 # the bindings are written: say so, and what they are, whatever went wrong after
                 self.fail('%s; cannot verify%s: %s' % (
@@ -336,6 +384,18 @@ class ImagePullerBinding(object):
                     '; '.join('%s in %s: allowed=%s (%s)' % (v['subject'], v['namespace'], v['allowed'], v['reason'] or 'no reason given')
                               for v in bad[:10])), **result)
         return result
+
+    def remaining(self, namespaces, bindings, plans, ref, subjects):
+        """Grants of the role that absent leaves in place (bindings it does not manage), each with a warning."""
+        remains = []
+        for ns in namespaces:
+            for subject, name, holder in subj.remaining_grants(bindings[ns], plans[ns], ref, subjects, ns):
+                entry = dict(namespace=ns, subject=subj.subject_to_string(subject), binding=name, through=holder)
+                remains.append(entry)
+                self.module.warn('access remains: %s may still pull from %s through RoleBinding %s (to %s), which this '
+                                 'module does not manage%s' % (entry['subject'], ns, name, holder,
+                                                               ' (OpenShift restores it)' if name in subj.PROTECTED_BINDINGS else ''))
+        return remains
 
     def check_role_exists(self, namespaces):
         p = self.params
@@ -386,7 +446,7 @@ class ImagePullerBinding(object):
         subjects_after = [] if action['action'] == 'delete' else [subj.subject_to_string(s) for s in binding.get('subjects') or []]
         return dict(namespace=namespace, name=name, action=ACTION_DONE[action['action']], subjects=subjects_after)
 
-    def verify(self, namespaces, subjects, ref):
+    def verify(self, namespaces, subjects, ref, remains=()):
         """One LocalSubjectAccessReview per namespace and subject; unexpected answers are asked again for a
         few seconds, since the API server's authorizer sees new bindings through a watch cache."""
         checks = [(ns, s) for ns in namespaces for s in subjects]
@@ -399,27 +459,41 @@ class ImagePullerBinding(object):
             for i, answer in zip(pending, answers):
                 if isinstance(answer, Exception):
                     raise answer
-                judged[i] = self.judge(checks[i][0], checks[i][1], answer)
+                judged[i] = self.judge(checks[i][0], checks[i][1], answer, remains)
             pending = [i for i in pending if not judged[i]['ok']]
             if not pending or time.time() >= deadline:
                 return judged
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
 
-    def judge(self, namespace, subject, review):
+    def judge(self, namespace, subject, review, remains=()):
         allowed, reason = review_answer(review)
+        shown = subj.subject_to_string(subject)
+        access_remains = self.params['state'] == 'absent' and allowed
+        remaining = [r for r in remains if r['namespace'] == namespace and r['subject'] == shown]
         if self.params['state'] == 'present':
             ok = allowed
         else:
-            # Still allowed is fine only through a grant this module does not manage.
-            ok = not allowed or not self.granted_by_managed_binding(reason, namespace)
-        return dict(namespace=namespace, subject=subj.subject_to_string(subject), allowed=allowed, reason=reason, ok=ok)
+            # Still allowed is expected only through a grant this module does not manage (a protected binding, or a
+            # binding of the role to a group the subject is in); it is reported, not hidden.
+            ok = not allowed or not self.granted_by_managed_binding(reason, namespace, set(r['binding'] for r in remaining))
+        note = None
+        if access_remains and ok:
+            through = ['%s (to %s)' % (r['binding'], r['through']) for r in remaining]
+            note = 'access remains through %s, which this module does not manage' % (
+                ', '.join(through) if through else 'another grant (%s)' % (reason or 'no reason given'))
+            if not through:
+                self.module.warn('access remains: %s may still pull from %s: %s' % (shown, namespace, note))
+        return dict(namespace=namespace, subject=shown, allowed=allowed, reason=reason, ok=ok,
+                    access_remains=access_remains, note=note)
 
-    def granted_by_managed_binding(self, reason, namespace):
-        """Whether the API server's reason names a RoleBinding of the role this run was to clear."""
+    def granted_by_managed_binding(self, reason, namespace, unmanaged=()):
+        """Whether the API server's reason names a RoleBinding of the role this run was to clear (not one of unmanaged)."""
         p = self.params
         for name, ns, kind, role in GRANT_REASON.findall(reason):
             if ns != namespace or kind != p['role_kind'] or role != p['role'] or name in subj.PROTECTED_BINDINGS:
+                continue
+            if name in unmanaged:
                 continue
             if p['rolebinding_name'] is None or name == p['rolebinding_name']:
                 return True

@@ -15,6 +15,9 @@ from helpers.runner import assert_no_leak, register_secret, run_playbook
 PLAYBOOK = "playbooks/audit.yml"
 PASSWORD = register_secret("fake-audit-role-pass-e2c4")
 MODULE_AGENT = "ocp.registry_access/"
+# Fingerprints are keyed, by a random key per report unless one is given: with this one, two reports of the same
+# cluster state are identical.
+FINGERPRINT_KEY = register_secret("fake-audit-role-fingerprint-key-8d1f6b2a4c")
 READ_TASK = "Read pull secrets, service account links, image pullers and the global pull secret"
 
 
@@ -50,7 +53,7 @@ def audited(api, namespace_factory):
 
 
 def audit_vars(a, b, report_dir):
-    return [{"audit_namespaces": [a, b]},
+    return [{"audit_namespaces": [a, b], "audit_fingerprint_key": FINGERPRINT_KEY},
             {"audit_can_pull": [{"service_account": "%s:default" % a, "from_namespace": b},
                                 {"service_account": "%s:default" % b, "from_namespace": a}]},
             "audit_report_dir=%s" % report_dir, "audit_global_namespace=%s" % b, "audit_global_name=global-copy"]
@@ -100,13 +103,14 @@ def test_audit_playbook_writes_json_and_markdown_reports(audit, cluster, audited
     assert facts and facts[0]["summary"] == report["summary"]
     assert [r for r in run.results if r.get("_task", "").endswith(READ_TASK)]
 
-    # read-only: nothing written in the audited namespaces or cluster-wide, except the SubjectAccessReviews
+    # read-only: nothing written in the audited namespaces or cluster-wide, except the LocalSubjectAccessReviews
     # for audit_can_pull (a 'create' that only asks the authorizer; it stores nothing)
     writes = [e for e in seen.writes(user_agent_prefix=MODULE_AGENT)
-              if (e.namespace in (a, b) or e.namespace is None) and e.resource != "subjectaccessreviews"]
+              if (e.namespace in (a, b) or e.namespace is None)
+              and e.resource not in ("subjectaccessreviews", "localsubjectaccessreviews")]
     assert writes == []
 
-    # same cluster state, same report: the report tasks do not change (no timestamp in the report)
+    # same cluster state and the same fingerprint key, same report: the report tasks do not change (no timestamp)
     again = run_playbook(PLAYBOOK, extra_vars=audit_vars(a, b, report_dir) + ["registry_access_kubeconfig=%s" % cluster.kubeconfig])
     assert again.rc == 0, again.output[-3000:]
     assert again.changed_tasks() == []

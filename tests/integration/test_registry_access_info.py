@@ -17,6 +17,9 @@ TOKEN = register_secret("fake-info-identitytoken-77b0")
 MODULE_AGENT = "ocp.registry_access/"
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
 MANAGED = {"app.kubernetes.io/managed-by": "ocp.registry_access"}
+# Fingerprints are keyed; with this key (given to every run) the test computes the ones it expects.
+FINGERPRINT_KEY = register_secret("fake-info-fingerprint-key-3c5e7a9b1d2f4a6c8e0b")
+dc.set_fingerprint_key(FINGERPRINT_KEY)
 
 
 def secrets_path(ns):
@@ -53,6 +56,7 @@ def entry(username, password, email=None):
 
 def info(connection, **args):
     args.setdefault("include_global", False)
+    args.setdefault("fingerprint_key", FINGERPRINT_KEY)
     return run_module("registry_access_info", dict(connection, **args))
 
 
@@ -63,11 +67,11 @@ def module_events(seen, namespaces):
 
 
 def module_writes_except_reviews(seen, namespaces):
-    """Writes the module sent in these namespaces or cluster-wide, leaving out SubjectAccessReviews: a review is a
-    'create' on subjectaccessreviews that asks the authorizer a question; it stores nothing and changes nothing."""
+    """Writes the module sent in these namespaces or cluster-wide, leaving out LocalSubjectAccessReviews: a review is
+    a 'create' on localsubjectaccessreviews that asks the authorizer a question; it stores nothing and changes nothing."""
     writes = seen.writes(user_agent_prefix=MODULE_AGENT)
     return seen.summary([e for e in writes if (e.namespace is None or e.namespace in namespaces)
-                         and e.resource != "subjectaccessreviews"])
+                         and e.resource not in ("subjectaccessreviews", "localsubjectaccessreviews")])
 
 
 @pytest.fixture
@@ -87,7 +91,8 @@ def test_pull_secrets_are_reported_with_registries_usernames_and_fingerprints_ne
     create_secret(api, namespace, "not-a-pull-secret", "opaque-" + OTHER_PASSWORD, secret_type="Opaque")
 
     # -vvvv: the module's arguments, result and Ansible's own logging are all scanned for the credentials
-    run = run_module("registry_access_info", dict(connection, namespace=namespace, include_global=False), verbosity=4)
+    run = run_module("registry_access_info", dict(connection, namespace=namespace, include_global=False,
+                                                  fingerprint_key=FINGERPRINT_KEY), verbosity=4)
     assert not run.failed and not run.changed, run.msg
     [ns] = run.result["namespaces"]
     assert ns["name"] == namespace and ns["exists"] is True
@@ -229,10 +234,16 @@ def test_project_admin_audits_their_project_and_sees_why_the_global_secret_is_un
     glob = run.result["global_pull_secret"]
     assert glob["readable"] is False and glob["registries"] == []
     assert glob["reason"].startswith("forbidden: ") and auditor in glob["reason"]
-    # can_pull needs cluster-wide rights to ask the authorizer: a clear failure, no traceback
+    # can_pull asks a LocalSubjectAccessReview in from_namespace: a project admin may ask about their project...
     run = info(connection, namespace=namespace, impersonate_user=auditor,
                can_pull=[{"service_account": "%s:default" % namespace, "from_namespace": namespace}])
-    assert run.failed and "can_pull needs the right to create subjectaccessreviews" in run.msg
+    assert not run.failed, run.msg
+    assert [c["from_namespace"] for c in run.result["can_pull"]] == [namespace]  # answered, with the project's rights
+    # ... and about no other: a clear failure naming the namespace, no traceback
+    run = info(connection, namespace=namespace, impersonate_user=auditor,
+               can_pull=[{"service_account": "%s:default" % namespace, "from_namespace": "default"}])
+    assert run.failed and "can_pull needs the right to create localsubjectaccessreviews" in run.msg, run.msg
+    assert "in namespace default" in run.msg
     assert "Traceback" not in run.output
 
 
@@ -273,7 +284,7 @@ def test_check_mode_reports_the_same_and_nothing_is_ever_written(api, audit, con
     a, b = projects
     create_secret(api, a, "private-registry", {"auths": {"quay.io": entry("u", PASSWORD)}})
     set_image_pull_secrets(api, a, "default", ["private-registry", "gone"])
-    args = dict(connection, namespaces=[a, b], include_global=True,
+    args = dict(connection, namespaces=[a, b], include_global=True, fingerprint_key=FINGERPRINT_KEY,
                 can_pull=[{"service_account": "%s:default" % a, "from_namespace": b}])
     results = []
     for check in (True, False):

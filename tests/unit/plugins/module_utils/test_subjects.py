@@ -527,3 +527,48 @@ def test_remove_does_not_mutate_its_input():
         action['binding']['subjects'].append('x')
         action['removed'][0]['name'] = 'x'
     assert bindings == before
+
+
+# -- what absent cannot take away -------------------------------------------------------------------------------
+
+def _binding(name, subjects, role='system:image-puller'):
+    return {'metadata': {'name': name}, 'roleRef': subj.role_ref(role), 'subjects': subjects}
+
+
+def test_remaining_grants_names_openshifts_image_pullers_binding_for_a_service_account_of_the_project():
+    image_pullers = _binding('system:image-pullers', [{'apiGroup': subj.RBAC_API_GROUP, 'kind': 'Group',
+                                                       'name': 'system:serviceaccounts:project-b'}])
+    managed = _binding('system:image-puller', [{'kind': 'ServiceAccount', 'name': 'default', 'namespace': 'project-b'}])
+    sa = subj.service_account_subject('project-b:default')
+    ref = subj.role_ref('system:image-puller')
+    actions = subj.plan_remove([image_pullers, managed], ref, [sa])
+    assert [a['action'] for a in actions] == ['delete']
+    assert subj.remaining_grants([image_pullers, managed], actions, ref, [sa], 'project-b') == [
+        (sa, 'system:image-pullers', 'group:system:serviceaccounts:project-b')]
+
+
+def test_remaining_grants_sees_the_group_itself_wider_groups_and_other_bindings_of_the_role():
+    ref = subj.role_ref('system:image-puller')
+    group = subj.all_service_accounts_subject('project-a')
+    user = subj.user_subject('alice')
+    bindings = [_binding('system:image-pullers', [subj.group_subject('system:serviceaccounts:project-a')]),
+                _binding('everyone', [subj.group_subject('system:authenticated')]),
+                _binding('other-role', [subj.user_subject('bob')], role='view'),
+                _binding('bob-only', [subj.user_subject('bob')])]
+    assert subj.remaining_grants(bindings, [], ref, [group, user], 'project-b') == [
+        (group, 'everyone', 'group:system:authenticated'),
+        (group, 'system:image-pullers', 'group:system:serviceaccounts:project-a'),
+        (user, 'everyone', 'group:system:authenticated')]
+
+
+def test_remaining_grants_is_empty_when_absent_took_every_grant_away():
+    ref = subj.role_ref('system:image-puller')
+    sa = subj.service_account_subject('project-a:default')
+    bindings = [_binding('system:image-puller', [sa, subj.user_subject('carol')]),
+                _binding('system:image-pullers', [subj.group_subject('system:serviceaccounts:project-b')]),
+                _binding('same-ns-sa', [{'kind': 'ServiceAccount', 'name': 'default'}])]  # project-b's own default
+    actions = subj.plan_remove(bindings, ref, [sa])
+    assert subj.remaining_grants(bindings, actions, ref, [sa], 'project-b') == []
+    own = subj.service_account_subject('project-b:default')
+    assert [name for _s, name, _h in subj.remaining_grants(bindings, [], ref, [own], 'project-b')] == [
+        'same-ns-sa', 'system:image-pullers']
