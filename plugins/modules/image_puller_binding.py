@@ -110,7 +110,7 @@ options:
     description:
       - After the change, ask the API server by LocalSubjectAccessReview whether each subject may C(get imagestreams/layers)
         in the C(image.openshift.io) group in each namespace, and fail with the reason when the answer is not the expected
-        one. A failure after the bindings were written still reports RV(changed) and RV(bindings).
+        one. A failure after the bindings were written still reports C(changed=true) and RV(bindings).
       - Needs C(create) on C(localsubjectaccessreviews) in each namespace.
     type: bool
     default: false

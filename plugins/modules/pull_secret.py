@@ -259,7 +259,7 @@ secrets:
     action:
       description:
         - What was done (or, in check mode, would be done).
-        - V(restored) when a recreate (O(force)) could not create the new Secret: the previous one was created again
+        - V(restored) when a recreate (O(force)) could not create the new Secret; the previous one was created again
           as it was, and the module fails saying why.
       type: str
       returned: always
