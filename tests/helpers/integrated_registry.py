@@ -232,3 +232,39 @@ def provision_dockercfg(api, namespace, service_account, registry_host, seconds=
             if e.status != 409:
                 raise
     raise AssertionError("kept conflicting linking %s into %s" % (name, path))
+
+
+class RecordingRegistry(IntegratedRegistry):
+    """A plain private registry (Basic auth against `users`, {name: password}; any authenticated user may pull),
+    built on the same server, that records which user name every request claimed and whether its password was
+    right: `claims` is [(user name or None, accepted)], in arrival order. It tells which credential a node
+    really sent, and in what order, where docker-registry's logs do not name the user."""
+
+    def __init__(self, api, workdir, users):
+        super().__init__(api, workdir)
+        self.users = dict(users)
+        self.claims = []
+
+    def authenticate(self, header):
+        user = password = None
+        if header and header.startswith("Basic "):
+            try:
+                user, password = base64.b64decode(header[6:]).decode().split(":", 1)
+            except (ValueError, UnicodeDecodeError):
+                user = None
+        accepted = user is not None and self.users.get(user) == password
+        with self._lock:
+            self.claims.append((user, accepted))
+        return {"username": user} if accepted else None
+
+    def authorize(self, user, repository):
+        return True
+
+    def claimed_users(self, since=0):
+        """User names the requests from index `since` on claimed, each once, in the order they first came."""
+        with self._lock:
+            seen = []
+            for user, _accepted in self.claims[since:]:
+                if user is not None and user not in seen:
+                    seen.append(user)
+            return seen

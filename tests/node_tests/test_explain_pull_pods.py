@@ -1,0 +1,82 @@
+"""The collection's "explain a pull" (module_utils/_credential_lookup.explain_pull, behind registry_access_info's
+images:) names the credentials the real kubelet sends, in the order it sends them.
+
+Each case links two pull secrets (written by pull_secret) to a namespace's default service account,
+starts a pod, and compares explain_pull's `attempts` for the pod's secrets with the user names the
+registry (RecordingRegistry: Basic auth, any authenticated user may pull) saw, in order: the kubelet
+tries the credentials one by one until the registry accepts one, so the registry sees exactly the
+attempts up to the first right password — and the pod runs if and only if there is one.
+"""
+
+import base64
+
+import pytest
+
+from ansible_collections.ocp.registry_access.plugins.module_utils._credential_lookup import explain_pull
+
+from helpers.integrated_registry import RecordingRegistry
+from helpers.pods import IMAGE_REPOSITORY, assert_refused_401, assert_runs
+from helpers.runner import register_secret, run_module
+
+USERS = {"fake-alice": register_secret("fake-alice-pass-0a1f"), "fake-bob": register_secret("fake-bob-pass-6e2c"),
+         "fake-dave": register_secret("fake-dave-pass-93b7")}
+WRONG = register_secret("fake-wrong-pass-44d0")
+
+CASES = {
+    # name: [(secret, user, right password?, server suffix)] in link order
+    "wrong-password-first": [("first", "fake-alice", False, ""), ("second", "fake-bob", True, "")],
+    "path-scoped-key": [("first", "fake-bob", True, ""), ("second", "fake-dave", True, "/pulltest")],
+    "no-right-password": [("first", "fake-alice", False, ""), ("second", "fake-bob", False, "")],
+}
+
+
+@pytest.fixture(scope="module")
+def recording_registry(api, node, tmp_path_factory, image_layout):
+    registry = RecordingRegistry(api, tmp_path_factory.mktemp("recording"), USERS).start()
+    registry.add_repository(IMAGE_REPOSITORY, image_layout)
+    node.trust_registry(registry.host, registry.ca_cert)
+    yield registry
+    registry.stop()
+
+
+def pod_secrets(api, namespace, pod):
+    """The pod's pull secrets as explain_pull takes them: {name, type, data: {key: decoded bytes}}, in pod order."""
+    secrets = []
+    for ref in pod["spec"].get("imagePullSecrets") or []:
+        secret = api.get("/api/v1/namespaces/%s/secrets/%s" % (namespace, ref["name"]))
+        secrets.append({"name": ref["name"], "type": secret["type"],
+                        "data": {k: base64.b64decode(v) for k, v in (secret.get("data") or {}).items()}})
+    return secrets
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_explain_pull_names_what_the_kubelet_sends(api, connection, namespace, node, recording_registry, case, timings):
+    host = recording_registry.host
+    for secret, user, right, suffix in CASES[case]:
+        run = run_module("pull_secret", dict(connection, name=secret, namespace=namespace, service_accounts=["default"],
+                                             registries=[dict(server=host + suffix, username=user,
+                                                              password=USERS[user] if right else WRONG)]))
+        assert not run.failed, run.msg
+    image = "%s/%s:latest" % (host, IMAGE_REPOSITORY)
+    valid = {user for _secret, user, right, _suffix in CASES[case] if right}
+
+    since = len(recording_registry.claims)
+    if valid:
+        outcome = assert_runs(api, namespace, node, image, timings)
+    else:
+        outcome = assert_refused_401(api, namespace, node, image)
+    seen = recording_registry.claimed_users(since)
+
+    answer = explain_pull(pod_secrets(api, namespace, outcome.pod), image)
+    assert answer["error"] is None
+    predicted = [attempt["username"] for attempt in answer["attempts"]]
+    assert all(not attempt.get("password") for attempt in answer["attempts"]), "explain_pull must never hold a password"
+    expected = []
+    for user in predicted:
+        expected.append(user)
+        if user in valid:
+            break
+    if answer["ordered"]:
+        assert seen == expected, "explain_pull predicted %s, the registry saw %s" % (predicted, seen)
+    else:
+        assert set(seen) == set(expected), "explain_pull predicted %s (unordered), the registry saw %s" % (predicted, seen)
