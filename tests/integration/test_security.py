@@ -205,8 +205,8 @@ def echo_webhook(api, namespace, tmp_path):
         yield webhook
 
 
-def test_webhook_echoing_the_whole_document_leaves_no_credential_in_pull_secret_failure(connection, namespace,
-                                                                                         echo_webhook):
+def test_webhook_echoing_the_whole_document_leaves_no_credential_in_pull_secret_failure(
+        connection, namespace, echo_webhook):
     registries = [{"server": "registry.example.com", "username": "robot", "password": PASSWORD},
                   {"server": "quay.io/org", "username": "other", "password": OTHER_PASSWORD}]
     for verbosity in (0, 4):
@@ -216,8 +216,8 @@ def test_webhook_echoing_the_whole_document_leaves_no_credential_in_pull_secret_
         assert '".dockerconfigjson"' in run.msg  # the webhook's message is shown, its document masked
 
 
-def test_webhook_echoing_the_whole_document_leaves_no_credential_in_global_pull_secret_failure(api, connection, namespace,
-                                                                                                tmp_path):
+def test_webhook_echoing_the_whole_document_leaves_no_credential_in_global_pull_secret_failure(
+        api, connection, namespace, tmp_path):
     # the node-wide document under another name (as on a hosted control plane), with an entry of others in it
     api.create("/api/v1/namespaces/%s/secrets" % namespace,
                pull_secret_object("additional-pull-secret", "mirror.example.com", "mirror", OTHER_PASSWORD))
@@ -324,8 +324,8 @@ def hosted_control_plane(api, cluster):
 @pytest.mark.parametrize("target", [dict(namespace="openshift-config"), dict(name="pull-secret"),
                                     dict(namespace="openshift-config", name="pull-secret")],
                          ids=["namespace", "name", "both"])
-def test_naming_the_default_pull_secret_keeps_the_hosted_control_plane_guard(api, audit, connection,
-                                                                            hosted_control_plane, target):
+def test_naming_the_default_pull_secret_keeps_the_hosted_control_plane_guard(
+        api, audit, connection, hosted_control_plane, target):
     with audit.capture() as seen:
         run = run_module("global_pull_secret", dict(connection, registries=[
             {"server": "registry.example.com", "username": "robot", "password": GLOBAL_PASSWORD}], **target))

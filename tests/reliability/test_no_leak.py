@@ -181,8 +181,8 @@ def _kubeconfig_of_every_auth_kind(cluster, token, cert, key):
     }
 
 
-def test_every_connection_option_and_kubeconfig_auth_kind_prints_no_credential(cluster, namespace_factory, tmp_path,
-                                                                              figures):
+def test_every_connection_option_and_kubeconfig_auth_kind_prints_no_credential(
+        cluster, namespace_factory, tmp_path, figures):
     a = namespace_factory("leak-conn", wait_for_default_sa=True)
     token = register_secret(cluster.admin_token)
     cert, key = _admin_client_cert(cluster, tmp_path)
