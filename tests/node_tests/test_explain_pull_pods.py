@@ -9,6 +9,8 @@ attempts up to the first right password — and the pod runs if and only if ther
 """
 
 import base64
+import json
+import os
 
 import pytest
 
@@ -80,3 +82,30 @@ def test_explain_pull_names_what_the_kubelet_sends(api, connection, namespace, n
         assert seen == expected, "explain_pull predicted %s, the registry saw %s" % (predicted, seen)
     else:
         assert set(seen) == set(expected), "explain_pull predicted %s (unordered), the registry saw %s" % (predicted, seen)
+
+
+def test_explain_pull_puts_the_nodes_credentials_after_the_pods(api, connection, namespace, node, recording_registry,
+                                                                timings):
+    """The node's config.json (on OpenShift the rolled-out global pull secret) comes after the pod's secrets."""
+    host = recording_registry.host
+    run = run_module("pull_secret", dict(connection, name="first", namespace=namespace, service_accounts=["default"],
+                                         registries=[dict(server=host, username="fake-alice", password=WRONG)]))
+    assert not run.failed, run.msg
+    node_config = json.dumps({"auths": {host: {"auth": base64.b64encode(
+        ("fake-dave:" + USERS["fake-dave"]).encode()).decode()}}}).encode()
+    with open(node.config_json + ".tmp", "wb") as f:
+        os.fchmod(f.fileno(), 0o600)
+        f.write(node_config)
+    os.rename(node.config_json + ".tmp", node.config_json)
+    node.restart_kubelet()  # its node keyring caches config.json for five minutes
+    try:
+        image = "%s/%s:latest" % (host, IMAGE_REPOSITORY)
+        since = len(recording_registry.claims)
+        outcome = assert_runs(api, namespace, node, image, timings)
+        seen = recording_registry.claimed_users(since)
+        answer = explain_pull(pod_secrets(api, namespace, outcome.pod), image, global_pull_secret=node_config)
+        assert [a["username"] for a in answer["attempts"]] == seen == ["fake-alice", "fake-dave"]
+        assert answer["ordered"]
+    finally:
+        os.remove(node.config_json)
+        node.restart_kubelet()
