@@ -377,3 +377,16 @@ def test_rollout_state_sorts_pools_and_needs_no_new_name_from_a_new_pool():
     progress = gps.rollout_state([pool('worker'), pool('infra', spec='rendered-infra-1', current='rendered-infra-1')],
                                  {'worker': 'rendered-worker-old'})
     assert [(p['name'], p['done']) for p in progress] == [('infra', True), ('worker', True)]
+
+
+@pytest.mark.parametrize('namespace, name, default', [
+    (None, None, True),
+    ('openshift-config', None, True),
+    (None, 'pull-secret', True),
+    ('openshift-config', 'pull-secret', True),  # spelled out: still the Secret a hosted control plane overwrites
+    ('kube-system', 'additional-pull-secret', False),
+    ('openshift-config', 'other', False),
+    ('kube-system', None, False),
+])
+def test_only_another_target_than_the_default_skips_the_hosted_control_plane_guard(namespace, name, default):
+    assert gps.is_default_target(namespace, name) is default
