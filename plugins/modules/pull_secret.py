@@ -454,6 +454,7 @@ class PullSecret(object):
             try:
                 plans[ns] = plan_secret(ns, p['name'], secrets[ns], auths, p['type'], p['merge'], labels,
                                         p['annotations'], p['force'])
+                self.hide(dc.secret_object_values(plans[ns].body))  # the whole document as it will be sent
             except PlanError as e:
                 problems.append('%s/%s: %s' % (ns, p['name'], e))
         if problems:
@@ -645,8 +646,8 @@ class PullSecret(object):
 
 
 def existing_secret_values(obj):
-    """Credentials in a Secret read from the server, to hide them from any output."""
-    values = set()
+    """Credentials in a Secret read from the server, to hide them from any output (each data value whole too)."""
+    values = dc.secret_object_values(obj)
     for blob in ((obj or {}).get('data') or {}).values():
         try:
             decoded = base64.b64decode(blob).decode('utf-8')
