@@ -21,9 +21,11 @@ HOSTS = [
     'docker.io', 'index.docker.io', 'registry-1.docker.io', 'localhost', 'myhost', '10.0.0.1', '[::1]',
 ]
 HOST_CASE = ['Quay.io', 'QUAY.IO', 'Registry.Example.com', 'Docker.io']
+ODD_HOSTS = ['b\u00fccher.example', '%C3%BC.example', 'xn--bcher-kva.example', 'a_b.example', '[fe80::1%25eth0]', '127.0.0.1',
+             'LOCALHOST', 'quay.io.', '.quay.io', 'quay..io', '-quay.io', '[::ffff:1.2.3.4]', '[1.2.3.4]', 'q\u212auay.io']
 WILDCARDS = ['*.example.com', '*.a.example.com', '*.*.example.com', 'a.*.com', 'quay.*', '*', 'q?ay.io', '[qr]uay.io',
              '*.io', 'a.example.[', '\\quay.io']
-PORTS = ['', '', '', ':5000', ':443', ':']
+PORTS = ['', '', '', ':5000', ':443', ':', '', ':0', ':05000', ':99999']
 PATHS = ['', '', '', '/org', '/org', '/organization', '/org/app', '/org/', '/other', '/', '/v1/', '/v2/', '/v1', '/v2/org',
          '/v1/org/app', '/library', '/library/nginx', '//', '/v2', '/Org', '/org/app/', '/library/']
 SCHEMES = ['', '', '', 'https://', 'https://', 'http://', 'HTTPS://', 'Https://']
@@ -96,9 +98,15 @@ class Obj(list):
     """A JSON object as (key, value) pairs, written in this order, duplicates kept."""
 
 
+class Raw(str):
+    """JSON text written as is (escapes Go must decode)."""
+
+
 def dump(value: Any) -> str:
+    if isinstance(value, Raw):
+        return str(value)
     if isinstance(value, Obj):
-        return '{' + ','.join('%s:%s' % (json.dumps(k), dump(v)) for k, v in value) + '}'
+        return '{' + ','.join('%s:%s' % (dump(k) if isinstance(k, Raw) else json.dumps(k), dump(v)) for k, v in value) + '}'
     if isinstance(value, list):
         return '[' + ','.join(dump(v) for v in value) + ']'
     return json.dumps(value)
@@ -112,7 +120,10 @@ def b64(text: str) -> str:
 
 def registry_key(ch: Chooser, case: Case) -> str:
     r = ch.count(0, 99)
-    if r < 8:
+    if r < 4:
+        host = ch.choice(ODD_HOSTS)
+        case.mark('odd-host')
+    elif r < 10:
         host = ch.choice(HOST_CASE)
         case.mark('host-case')
     elif r < 16:
@@ -183,6 +194,9 @@ def encode_auth(ch: Chooser, case: Case, user: str, password: str) -> str:
     if r < 31:
         case.mark('nul-in-password')
         return b64(user + ':' + password + '\x00')
+    if r < 32:
+        case.mark('invalid-utf8-in-auth')
+        return base64.b64encode(user.encode() + b'\xff:' + password.encode() + b'\xe2\x82').decode()
     return text
 
 
@@ -241,7 +255,11 @@ def entry(ch: Chooser, case: Case) -> Any:
         case.mark('wrong-type-field')
         fields.append((ch.choice(['auth', 'username', 'email', 'identitytoken', 'password']), ch.choice([5, True, [], Obj()])))
     if ch.chance(0.05):
-        fields.append(('serveraddress', 'https://elsewhere.example.com'))
+        fields.append((ch.choice(['serveraddress', 'registrytoken', 'Provider']), 'x-' + user))
+    if ch.chance(0.01):
+        case.mark('escaped-text')
+        fields.append(ch.choice([(Raw('"\\u0065mail"'), 'raw-escape'), ('email', Raw('"\\ud800x"')),
+                                 (Raw('"us\\u0065rname"'), Raw('"\\u00e9\\ud83d\\ude00"'))]))
     return fields
 
 

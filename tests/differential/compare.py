@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _credential_lookup as cl
 
 _SURROGATE = re.compile('[\ud800-\udfff]')
+# The kubelet oracle refuses to enumerate more orders than this (tests/oracle/README.md).
+MAX_ORDERS = 5040
 
 
 def go_string(value: str) -> str:
@@ -22,6 +25,8 @@ def _label(credential: cl.Credential) -> str:
 def kubelet_model(model: cl.KubeletLookup) -> Any:
     if model.error is not None:
         return ('error',)
+    if math.prod(math.factorial(len(g)) for g in model.groups) > MAX_ORDERS:
+        return ('too many orders',)
     orders = set()
     for order in model.orders():
         orders.add(tuple((_label(c), go_string(c.username), go_string(c.password), go_string(c.email)) for c in order))
@@ -30,7 +35,7 @@ def kubelet_model(model: cl.KubeletLookup) -> Any:
 
 def kubelet_oracle(response: dict) -> Any:
     if response.get('error') is not None:
-        return ('error',)
+        return ('too many orders',) if response['error'].startswith('too many possible orders') else ('error',)
     orders = set()
     for order in response['orders']:
         for c in order:
