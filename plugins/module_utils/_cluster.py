@@ -21,10 +21,11 @@ import json
 import os
 import random
 import re
+import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
 
 try:
@@ -152,6 +153,11 @@ def _exec_secrets(plugin):
     return values
 
 
+def _items(value):
+    """The entries of a kubeconfig list, none if it is not a list (the kubeconfig is refused later, not here)."""
+    return value if isinstance(value, list) else []
+
+
 def kubeconfig_secret_values(kubeconfig):
     """Every string of a kubeconfig dict that may be a credential (for no_log_values).
 
@@ -164,7 +170,7 @@ def kubeconfig_secret_values(kubeconfig):
     values = set()
     if not isinstance(kubeconfig, dict):
         return values
-    for user in kubeconfig.get('users') or []:
+    for user in _items(kubeconfig.get('users')):
         fields = (user or {}).get('user') if isinstance(user, dict) else None
         if not isinstance(fields, dict):
             continue
@@ -177,7 +183,7 @@ def kubeconfig_secret_values(kubeconfig):
                 values |= _strings(value.get('config'))
             else:
                 values |= _strings(value)
-    for cluster in kubeconfig.get('clusters') or []:
+    for cluster in _items(kubeconfig.get('clusters')):
         fields = (cluster or {}).get('cluster') if isinstance(cluster, dict) else None
         if isinstance(fields, dict):
             values |= _url_password(fields.get('proxy-url')) | _url_password(fields.get('server'))
@@ -190,6 +196,55 @@ def connection_secret_values(params):
     values = kubeconfig_secret_values(params.get('kubeconfig'))
     values |= _url_password(params.get('host')) | _url_password(params.get('proxy'))
     return values
+
+
+class ClusterModule(AnsibleModule):
+    """AnsibleModule that hides a kubeconfig dict's credentials from the moment the arguments are read.
+
+    AnsibleModule fails on a bad argument (a missing option, two exclusive ones) before the module's code
+    runs, and echoes every argument in that failure's invocation: the credentials must already be masked.
+    """
+
+    def _load_params(self):
+        super(ClusterModule, self)._load_params()
+        if isinstance(self.params, dict):
+            self.no_log_values.update(connection_secret_values(self.params))
+            # AnsibleModule collects the no_log options' values only if every option validates: one bad
+            # suboption (registries: [null]) and api_key or a password would be echoed in the failure.
+            self.no_log_values.update(_no_log_strings(self.argument_spec, self.params))
+
+
+def _no_log_strings(spec, params):
+    """The strings given (as they are, before validation) to the no_log options of spec, suboptions included."""
+    values = set()
+    if not isinstance(params, dict):
+        return values
+    for name, option in spec.items():
+        for key in [name] + list(option.get('aliases') or []):
+            if key not in params:
+                continue
+            value = params[key]
+            if option.get('no_log'):
+                values |= _strings(value)
+            elif option.get('options'):
+                for item in (value if isinstance(value, list) else [value]):
+                    values |= _no_log_strings(option['options'], item)
+    return values
+
+
+# What each header the connection options set comes from, for messages that must not show the value.
+HEADER_SOURCES = {'Authorization': "the bearer token (api_key, or the kubeconfig user's token)",
+                  'Impersonate-User': 'impersonate_user', 'Impersonate-Group': 'impersonate_groups'}
+
+
+def _check_headers(headers):
+    """An HTTP header carries printable ASCII only: fail clearly instead of deep in http.client."""
+    for key, value in headers.items():
+        for item in (value if isinstance(value, list) else [value]):
+            text = item if isinstance(item, str) else str(item)
+            if not text or any(ord(c) < 0x20 or ord(c) > 0x7e for c in text):
+                raise ConfigError('%s must be printable ASCII text, without line breaks or other control characters'
+                                  % HEADER_SOURCES.get(key, key))
 
 
 def one_line(text, limit=600):
@@ -327,6 +382,7 @@ def resolve_connection(params):
         conn.headers['Impersonate-Group'] = list(params['impersonate_groups'])
     if not conn.host.startswith(('https://', 'http://')):
         raise ConfigError('host %s must start with https:// or http://' % conn.host)
+    _check_headers(conn.headers)
     return conn
 
 
@@ -337,6 +393,23 @@ def _bypass_proxy(host, no_proxy):
         if entry and (hostname == entry or hostname.endswith('.' + entry)):
             return True
     return False
+
+
+def _check_tls_files(connection):
+    """Fail at once on a CA, certificate or key file that cannot be used (every retry would fail the same way)."""
+    context = ssl.create_default_context()
+    try:
+        if connection.ca_cert:
+            context.load_verify_locations(cafile=connection.ca_cert)
+        if connection.client_cert:
+            # no passphrase: an encrypted key is refused here instead of prompting on a terminal
+            context.load_cert_chain(connection.client_cert, connection.client_key, password=lambda: '')
+        elif connection.client_key:
+            with open(connection.client_key, 'rb'):  # urllib3 reads it even without a certificate
+                pass
+    except (OSError, ValueError) as e:  # ssl.SSLError is an OSError
+        raise ConfigError('cannot use the TLS files (ca_cert %s, client_cert %s, client_key %s): %s'
+                          % (connection.ca_cert, connection.client_cert, connection.client_key, one_line(e)))
 
 
 class Client(object):
@@ -358,7 +431,10 @@ class Client(object):
             if not connection.verify:
                 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         if connection.proxy and not _bypass_proxy(connection.host, connection.no_proxy):
-            self.http = urllib3.ProxyManager(connection.proxy, **kwargs)
+            try:
+                self.http = urllib3.ProxyManager(connection.proxy, **kwargs)
+            except ValueError:  # urllib3's LocationParseError, ProxySchemeUnknown
+                raise ConfigError('proxy is not a valid http:// or https:// URL')
         else:
             self.http = urllib3.PoolManager(**kwargs)
 
@@ -368,7 +444,10 @@ class Client(object):
         for value in connection_secret_values(module.params):
             module.no_log_values.add(value)
         try:
-            return cls(resolve_connection(module.params), redact=redact)
+            connection = resolve_connection(module.params)
+            if connection.host.startswith('https://'):
+                _check_tls_files(connection)
+            return cls(connection, redact=redact)
         except ConfigError as e:
             module.fail_json(msg=str(e))
 
@@ -402,12 +481,18 @@ class Client(object):
             try:
                 self.requests_sent += 1
                 resp = self.http.request(method, url, body=data, headers=headers, preload_content=True)
+            except urllib3.exceptions.LocationValueError as e:  # a malformed host: no use retrying
+                raise ApiError(None, None, 'host %s is not a valid URL: %s' % (self.conn.host, self.redact(one_line(str(e)))),
+                               method, path)
             except (urllib3.exceptions.HTTPError, OSError) as e:
                 if attempt < MAX_ATTEMPTS:
                     self._backoff(attempt)
                     continue
                 raise ApiError(None, None, 'cannot reach the API server at %s after %d attempts: %s'
                                % (self.conn.host, attempt, self.redact(one_line(self.redact(str(e))))), method, path)
+            except ValueError as e:  # UnicodeError too: e.g. a client_key or ca_cert file that is not PEM text
+                raise ApiError(None, None, 'cannot send the request to %s (%s): check the files given as ca_cert, '
+                               'client_cert and client_key' % (self.conn.host, type(e).__name__), method, path)
             for warning in resp.headers.getlist('Warning'):
                 self._warn(warning)
             if resp.status in RETRY_STATUSES and attempt < MAX_ATTEMPTS:

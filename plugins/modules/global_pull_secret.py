@@ -281,12 +281,10 @@ warnings_from_api:
 import datetime
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from ansible_collections.ocp.registry_access.plugins.module_utils import _global_pull_secret as gps
 from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import (
-    CONNECTION_ARG_SPEC, ApiError, Client, resource_path,
+    CONNECTION_ARG_SPEC, ApiError, Client, ClusterModule, resource_path,
 )
 
 MCO_GROUP = 'machineconfiguration.openshift.io'
@@ -535,7 +533,7 @@ class GlobalPullSecret(object):
 
 
 def main():
-    module = AnsibleModule(
+    module = ClusterModule(
         argument_spec=argument_spec(),
         mutually_exclusive=[('registries', 'content', 'src')],
         required_one_of=[('registries', 'content', 'src')],

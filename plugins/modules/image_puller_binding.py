@@ -272,12 +272,10 @@ warnings_from_api:
 import re
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.ocp.registry_access.plugins.module_utils import _subjects as subj
 from ansible_collections.ocp.registry_access.plugins.module_utils._access import review_answer, review_for, review_path
 from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import (
-    CONNECTION_ARG_SPEC, MAX_CONFLICT_ATTEMPTS, ApiError, Client, resource_path,
+    CONNECTION_ARG_SPEC, MAX_CONFLICT_ATTEMPTS, ApiError, Client, ClusterModule, resource_path,
 )
 
 RBAC = 'rbac.authorization.k8s.io'
@@ -513,7 +511,7 @@ def diff_of(bindings_before, results):
 
 
 def main():
-    module = AnsibleModule(
+    module = ClusterModule(
         argument_spec=argument_spec(),
         mutually_exclusive=[('namespace', 'namespaces', 'namespace_selector')],
         required_one_of=[('namespace', 'namespaces', 'namespace_selector')],

@@ -315,11 +315,9 @@ warnings_from_api:
 
 import base64
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import (
-    CONNECTION_ARG_SPEC, MANAGED_BY, MAX_CONFLICT_ATTEMPTS, ApiError, Client, resource_path,
+    CONNECTION_ARG_SPEC, MANAGED_BY, MAX_CONFLICT_ATTEMPTS, ApiError, Client, ClusterModule, resource_path,
 )
 from ansible_collections.ocp.registry_access.plugins.module_utils._pull_secret import (
     PlanError, link_plan, plan_secret, restored_result, secret_view, unlink_plan, wait_for_service_accounts,
@@ -675,7 +673,7 @@ def diff_of(before, after, secret_results, sa_results):
 
 
 def main():
-    module = AnsibleModule(
+    module = ClusterModule(
         argument_spec=argument_spec(),
         mutually_exclusive=[('namespace', 'namespaces', 'namespace_selector'), ('registries', 'content', 'src')],
         required_one_of=[('namespace', 'namespaces', 'namespace_selector')],

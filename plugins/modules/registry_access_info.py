@@ -422,13 +422,11 @@ warnings_from_api:
   sample: []
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.ocp.registry_access.plugins.module_utils import _access as access
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from ansible_collections.ocp.registry_access.plugins.module_utils import _subjects as subj
 from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import (
-    CONNECTION_ARG_SPEC, ApiError, Client, resource_path,
+    CONNECTION_ARG_SPEC, ApiError, Client, ClusterModule, resource_path,
 )
 from ansible_collections.ocp.registry_access.plugins.module_utils._pull_secret import read_secret_auths
 
@@ -565,7 +563,7 @@ class RegistryAccessInfo(object):
 
 
 def main():
-    module = AnsibleModule(
+    module = ClusterModule(
         argument_spec=argument_spec(),
         mutually_exclusive=[('namespace', 'namespaces', 'namespace_selector')],
         required_one_of=[('namespace', 'namespaces', 'namespace_selector')],

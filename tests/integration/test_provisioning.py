@@ -53,8 +53,8 @@ def controller_credential(secret):
 
 @pytest.mark.parametrize("version", [LEGACY, BOUND])
 @pytest.mark.parametrize("sa_name", ["pipeline", LONG_NAME], ids=["short-name", "long-name"])
-def test_wait_for_provisioned_returns_only_once_the_pull_secret_holds_its_token(api, audit, connection, namespace,
-                                                                                  version, sa_name):
+def test_wait_for_provisioned_returns_only_once_the_pull_secret_holds_its_token(
+        api, audit, connection, namespace, version, sa_name):
     assert len(LONG_NAME) > 47
     # 4.16+: the Secret and its token come well after the reference, longer than the module takes to start
     provisioner = DockercfgProvisioner(api, namespace, delay=0.5, version=version, secret_delay=4.0, token_delay=4.0,
