@@ -222,6 +222,14 @@ def _valid_text(value: str) -> str:
     return _SURROGATE.sub('\ufffd', value) if _SURROGATE.search(value) else value
 
 
+def _names(pairs: Iterable) -> list:
+    return [pair[0] for pair in pairs]
+
+
+def _values(pairs: Iterable) -> list:
+    return [pair[1] for pair in pairs]
+
+
 def _pairs(pairs: list) -> _Obj:
     return _Obj((_valid_text(k), v) for k, v in pairs)
 
@@ -462,7 +470,7 @@ def _parse_host(host: str) -> Optional[str]:
 
 def _go_url_host_path(raw: str) -> Optional[tuple]:
     """(Host, Path) of net/url.Parse(raw) for raw starting with http:// or https://; None where Parse fails."""
-    url, _, fragment = raw.partition('#')
+    url, fragment = raw.partition('#')[::2]
     if any(c < ' ' or c == '\x7f' for c in url):
         return None
     rest = url.split(':', 1)[1]
@@ -652,7 +660,7 @@ _DIGEST_LENGTHS = {'sha256': 64, 'sha384': 96, 'sha512': 128}
 
 
 def _valid_digest(digest: str) -> bool:
-    algorithm, _, encoded = digest.partition(':')
+    algorithm, encoded = digest.partition(':')[::2]
     return _DIGEST_LENGTHS.get(algorithm) == len(encoded) and re.fullmatch('[a-f0-9]+', encoded) is not None
 
 
@@ -767,7 +775,7 @@ def kubelet_parse(raw: Any, layout: str, source: Optional[str] = None) -> Kubele
                 entries = _kubelet_entries(item, source, entries, repr(key))
             elif field == 'HttpHeaders':
                 # map[string]string: checked for its type only.
-                if item is not None and (not isinstance(item, _Obj) or any(v is not None and not isinstance(v, str) for _, v in item)):
+                if item is not None and (not isinstance(item, _Obj) or any(v is not None and not isinstance(v, str) for v in _values(item))):
                     raise _GoJSONError('%r must be an object of strings' % key)
         return KubeletDocument(entries, None)
     except _GoJSONError as e:
@@ -1196,7 +1204,7 @@ def _field_problems(consumer: str, key: str, raw: Any, names: Sequence[str]) -> 
         return []
     problems = []
     seen: dict = {}
-    for field, _ in raw:
+    for field in _names(raw):
         folded = _go_fold(field)
         if folded in (_go_fold(n) for n in names):
             seen.setdefault(folded, []).append(field)
@@ -1238,8 +1246,8 @@ def _kubelet_problems(document: Any, secret_type: str) -> list:
         p(Problem(KUBELET, None, 'layout-mismatch', 'a kubernetes.io/dockercfg secret holds the {"auths": …} layout of '
                   '.dockerconfigjson: the kubelet reads "auths" as a registry name and finds no credential; use type '
                   'kubernetes.io/dockerconfigjson or the flat layout', fatal=True))
-    elif not flat and isinstance(raw_document, _Obj) and not any(_go_fold(k) == 'AUTHS' for k, _ in raw_document) \
-            and any(isinstance(v, _Obj) for _, v in raw_document):
+    elif not flat and isinstance(raw_document, _Obj) and not any(_go_fold(k) == 'AUTHS' for k in _names(raw_document)) \
+            and any(isinstance(v, _Obj) for v in _values(raw_document)):
         p(Problem(KUBELET, None, 'layout-mismatch', 'a kubernetes.io/dockerconfigjson secret holds the flat layout of '
                   '.dockercfg (no "auths"): the kubelet finds no registry in it; wrap the entries in "auths" or use type '
                   'kubernetes.io/dockercfg', fatal=True))
@@ -1270,7 +1278,7 @@ def _kubelet_problems(document: Any, secret_type: str) -> list:
             p(Problem(KUBELET, key, 'odd-spelling', 'the kubelet reads registry %s as %s' % (_shown(key), _shown(index))))
         raw = raw_entries.get(key)
         if credential.anonymous:
-            token = isinstance(raw, _Obj) and any(_go_fold(f) in ('IDENTITYTOKEN', 'REGISTRYTOKEN') for f, _ in raw)
+            token = isinstance(raw, _Obj) and any(_go_fold(f) in ('IDENTITYTOKEN', 'REGISTRYTOKEN') for f in _names(raw))
             p(Problem(KUBELET, key, 'no-credential', 'registry %s gives the kubelet no username or password%s'
                       % (_shown(key), ' (it ignores identitytoken)' if token else '')))
         fields = dict((_go_fold(f), v) for f, v in raw) if isinstance(raw, _Obj) else {}
@@ -1299,14 +1307,14 @@ def _containers_image_problems(document: Any) -> list:
                   'every pull that needs a credential fails: %s' % parsed.error, fatal=True))
         return problems
     raw_document = _go_json_load(document)
-    top = dict((_go_fold(k), k) for k, _ in raw_document or ())
+    top = dict((_go_fold(k), k) for k in _names(raw_document or ()))
     if 'CREDSSTORE' in top:
         p(Problem(CONTAINERS_IMAGE, None, 'creds-store', '%r is ignored by the node\'s container runtime' % top['CREDSSTORE']))
     for registry, helper in parsed.cred_helpers.items():
         p(Problem(CONTAINERS_IMAGE, registry, 'cred-helper', 'credHelpers names helper %r for %s: pulls from it fail unless '
                   'docker-credential-%s is installed on every node' % (helper, _shown(registry), helper), fatal=True))
     if not parsed.auths:
-        if isinstance(raw_document, _Obj) and 'AUTHS' not in top and any(isinstance(v, _Obj) for _, v in raw_document):
+        if isinstance(raw_document, _Obj) and 'AUTHS' not in top and any(isinstance(v, _Obj) for v in _values(raw_document)):
             p(Problem(CONTAINERS_IMAGE, None, 'layout-mismatch', 'the document has the flat .dockercfg layout (no "auths"): '
                       'the node\'s container runtime finds no credential in it', fatal=True))
         else:

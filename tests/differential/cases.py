@@ -266,7 +266,7 @@ def entry(ch: Chooser, case: Case) -> Any:
 def auths(ch: Chooser, case: Case) -> Obj:
     out = Obj()
     keys: List[str] = []
-    for _ in range(ch.count(0, 4)):
+    for position in range(ch.count(0, 4)):
         if keys and ch.chance(0.3):
             key = spelling_of(ch, ch.choice(keys), case)
         else:
@@ -308,7 +308,7 @@ def document(ch: Chooser, case: Case, layout: str) -> str:
 def image_for_key(ch: Chooser, key: str) -> str:
     """An image the key may serve (or nearly): its host and port, its path or a longer one sharing its prefix."""
     bare = key.split('://', 1)[1] if '://' in key[:9] else key
-    hostport, _, path = bare.partition('/')
+    hostport, path = bare.partition('/')[::2]
     hostport = hostport.rsplit('@', 1)[-1].split('?')[0].split('#')[0]
     hostport = hostport.replace('*', ch.choice(['a', 'b', 'quay', 'c'])).replace('?', 'u').replace('[qr]', 'q').replace('\\', '')
     if ch.chance(0.3):

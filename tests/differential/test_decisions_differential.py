@@ -40,7 +40,7 @@ def _serves_containers_image(oracle, key, image):
 def _probes(ch, keys):
     images = {'nginx', 'docker.io/library/nginx', 'registry-1.docker.io/library/nginx', 'quay.io/org/app'}
     for key in keys:
-        for _ in range(4):
+        for attempt in range(4):
             images.add(cases.image_for_key(ch, key))
     valid = []
     for image in sorted(images):
@@ -63,7 +63,7 @@ def test_same_registry_and_dead_keys_hold_for_both_consumers(kubelet_oracle, con
     serves = {cl.KUBELET: lambda k, i: _serves_kubelet(kubelet_oracle, k, i),
               cl.CONTAINERS_IMAGE: lambda k, i: _serves_containers_image(containers_image_oracle, k, i)}
     wrong = []
-    for _ in range(PAIRS):
+    for attempt in range(PAIRS):
         case = cases.Case()
         a = cases.registry_key(ch, case)
         b = cases.spelling_of(ch, a, case) if ch.chance(0.7) else cases.registry_key(ch, case)
@@ -90,7 +90,7 @@ def test_lookup_key_for_is_found_by_containers_image(containers_image_oracle, ca
     rng = random.Random(SEED + 1)
     ch = cases.Chooser(rng)
     wrong = []
-    for _ in range(PAIRS):
+    for attempt in range(PAIRS):
         server = cases.registry_key(ch, cases.Case())
         try:
             key = cl.lookup_key_for(server)
@@ -107,7 +107,7 @@ def test_unparsable_documents_fail_every_lookup(kubelet_oracle, containers_image
     rng = random.Random(SEED + 2)
     ch = cases.Chooser(rng)
     wrong = []
-    for _ in range(PAIRS * 2):
+    for attempt in range(PAIRS * 2):
         case = cases.Case()
         secret_type = ch.choice(cases.SECRET_TYPES)
         layout = 'dockerconfigjson' if secret_type.endswith('json') else 'dockercfg'

@@ -59,7 +59,7 @@ def test_kubelet_bulk_agrees(kubelet_oracle, case_counts):
     disagreements = []
     for seed, count in _seeds():
         rng = random.Random(seed)
-        for _ in range(count):
+        for attempt in range(count):
             secrets, image, node, classes = cases.kubelet_case(cases.Chooser(rng))
             _count(case_counts, cl.KUBELET, classes)
             ok, want, got = check_kubelet(kubelet_oracle, secrets, image, node)
@@ -72,7 +72,7 @@ def test_containers_image_bulk_agrees(containers_image_oracle, case_counts):
     disagreements = []
     for seed, count in _seeds():
         rng = random.Random(seed)
-        for _ in range(count):
+        for attempt in range(count):
             authfile, image, classes = cases.containers_image_case(cases.Chooser(rng))
             _count(case_counts, cl.CONTAINERS_IMAGE, classes)
             ok, want, got = check_containers_image(containers_image_oracle, authfile, image)

@@ -617,8 +617,8 @@ def test_explain_pull_lists_pod_secrets_then_the_node_then_the_runtime():
     pod = secret({'auths': {'quay.io/org': auth('pod')}}, name='pull')
     global_secret = {'auths': {'quay.io': auth('global'), 'registry.example.com': {'username': 'x', 'password': PASSWORD}}}
     explained = cl.explain_pull([pod], 'quay.io/org/app:1', global_secret)
-    assert [(a['source'], a['key'], a['username']) for a in explained['attempts']] == [('pull', 'quay.io/org', 'pod'),
-                                                                                      ('node', 'quay.io', 'global')]
+    attempts = [(a['source'], a['key'], a['username']) for a in explained['attempts']]
+    assert attempts == [('pull', 'quay.io/org', 'pod'), ('node', 'quay.io', 'global')]
     assert explained['ordered'] and explained['runtime'] is None and explained['repository'] == 'quay.io/org/app'
     other = cl.explain_pull([pod], 'registry.example.com/app', json.dumps(global_secret))
     assert [a['username'] for a in other['attempts']] == ['x']
