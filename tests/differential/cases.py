@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import random
 from typing import Any, Callable, List, Sequence
+
+# Half of each bulk run uses a fixed seed, half this one, new per run unless DIFFERENTIAL_SEED replays it.
+FIXED_SEED = 13
+RUN_SEED = int(os.environ.get('DIFFERENTIAL_SEED') or random.SystemRandom().randrange(2 ** 32))
 
 # -- building blocks ---------------------------------------------------------------------------------
 

@@ -14,6 +14,8 @@ import pytest
 
 from helpers.oracles import ContainersImageOracle, KubeletOracle
 
+import cases
+
 # consumer -> class -> number of generated cases holding that class; filled by the tests.
 CASES: dict = collections.defaultdict(collections.Counter)
 STARTED = time.monotonic()
@@ -46,7 +48,8 @@ def pytest_terminal_summary(terminalreporter):
         return
     write = terminalreporter.write_line
     total = sum(counter['(all)'] for counter in CASES.values())
-    write('differential cases: %d in %.1fs' % (total, time.monotonic() - STARTED))
+    write('differential cases: %d in %.1fs (seeds %d and %d; DIFFERENTIAL_SEED=%d replays this run)'
+          % (total, time.monotonic() - STARTED, cases.FIXED_SEED, cases.RUN_SEED, cases.RUN_SEED))
     for consumer in sorted(CASES):
         counter = CASES[consumer]
         write('  %s: %d cases' % (consumer, counter['(all)']))

@@ -20,8 +20,7 @@ from ansible_collections.ocp.registry_access.plugins.module_utils import _creden
 import cases
 import compare
 
-FIXED_SEED = 13
-RUN_SEED = int(os.environ.get('DIFFERENTIAL_SEED') or random.SystemRandom().randrange(2 ** 32))
+FIXED_SEED, RUN_SEED = cases.FIXED_SEED, cases.RUN_SEED
 BULK = int(os.environ.get('DIFFERENTIAL_BULK', '9500'))
 EXAMPLES = int(os.environ.get('DIFFERENTIAL_EXAMPLES', '500'))
 DERANDOMIZED = settings(derandomize=True, max_examples=EXAMPLES, deadline=None, database=None,
