@@ -46,9 +46,10 @@ class Capture:
 
 def describe(events):
     """Events named in full (verb, resource, name, user, user agent): for messages about who sent a request."""
-    return "; ".join("%s %s%s %s/%s by %s (%s) -> %s" % (e.verb, e.resource, "/" + e.subresource if e.subresource else "",
-                                                        e.namespace or "-", e.name or "-", e.user, e.user_agent, e.code)
-                     for e in events) or "none"
+    named = ["%s %s%s %s/%s by %s (%s) -> %s" % (e.verb, e.resource, "/" + e.subresource if e.subresource else "",
+                                                 e.namespace or "-", e.name or "-", e.user, e.user_agent, e.code)
+             for e in events]
+    return "; ".join(named) or "none"
 
 
 class AuditLog:
