@@ -14,7 +14,7 @@ import pytest
 from helpers.kube import ApiError
 from helpers.mco import POOLS_PATH, MachineConfigOperator, cluster_config_lock
 from helpers.node_writer import NodeConfigWriter
-from helpers.pods import IMAGE_REPOSITORY, assert_refused_401, assert_runs, start_registry
+from helpers.pods import IMAGE_REPOSITORY, assert_refused_401, assert_runs, image_on_node, start_registry
 from helpers.runner import register_secret, run_module
 
 GLOBAL_USER = "fake-global-registry-user"
@@ -80,8 +80,11 @@ def test_pod_without_pull_secret_pulls_with_the_rolled_out_global_secret(api, co
         rollout.wait_applied(worker_rendered(api))
         with open(node.config_json) as f:
             assert registry.host not in json.load(f)["auths"]
-        # Always: the registry decides. (An image pulled with node-wide credentials stays usable by every pod
-        # of the node under IfNotPresent: KubeletEnsureSecretPulledImages treats it as node-accessible.)
+        # Always: the registry decides.
         assert_refused_401(api, namespace, node, image)
+        # What the removal does not reach: the kubelet recorded the image as pulled with the node's own credentials,
+        # which makes it usable by every pod of the node without asking the registry (KubeletEnsureSecretPulledImages).
+        assert image_on_node(node, image)
+        assert_runs(api, namespace, node, image, timings, policy="IfNotPresent")
     finally:
         registry.stop()
