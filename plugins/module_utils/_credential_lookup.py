@@ -1025,7 +1025,9 @@ def containers_image_lookup(authfile: Any, image: str) -> ContainersImageLookup:
 
 # -- what a key serves ---------------------------------------------------------------------------------
 
-_DNS_LABEL = re.compile(r'[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?')
+# A host label of an image reference; '_' appears where a name like a_b.example/app is read as a bare path.
+_DNS_LABEL = re.compile(r'[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?|[a-z0-9]+(?:(?:_|__|-+)[a-z0-9]+)*')
+_PATH_COMPONENT = re.compile(r'[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*')
 _GLOB_META = frozenset('*?[\\')
 # A prefix of a repository path the kubelet may be asked for: whole components, then possibly part of one.
 _PATH_PREFIX = re.compile(r'(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?:/(?:[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:[._-]|__)?)?)?')
@@ -1037,10 +1039,12 @@ def _check_consumer(consumer: str) -> None:
         raise CredentialModelError('unknown consumer %r; use one of %s' % (consumer, ', '.join(CONSUMERS)))
 
 
-def _kubelet_scope(key: str) -> Optional[tuple]:
+def _kubelet_scope(key: str, hub_as_one: bool = True) -> Optional[tuple]:
     index = kubelet_index_key(key)
     if index is None:
         return None
+    if index == _LEGACY_HUB_HOST and not hub_as_one:
+        return (KUBELET, 'docker-hub-fallback')
     if index == _LEGACY_HUB_HOST:
         # Only this exact key is the kubelet's fallback for Docker Hub images (and it is shadowed by
         # any key that matches docker.io): for every decision it is Docker Hub, like docker.io.
@@ -1068,7 +1072,12 @@ def _kubelet_scope(key: str) -> Optional[tuple]:
 
 
 def _ci_domain(domain: str) -> bool:
-    return _CI_DOMAIN.fullmatch(domain) is not None and (domain == 'localhost' or any(c in domain for c in '.:'))
+    """A registry an image name can have (a_b.example/app parses as a bare path, so its first component counts)."""
+    if domain == 'localhost':
+        return True
+    if not any(c in domain for c in '.:'):
+        return False
+    return _CI_DOMAIN.fullmatch(domain) is not None or ('.' in domain and _PATH_COMPONENT.fullmatch(domain) is not None)
 
 
 def _containers_image_scope(key: str) -> Optional[tuple]:
@@ -1425,3 +1434,45 @@ def explain_pull(secrets: Sequence[Mapping], image: str, global_pull_secret: Any
             'answers': [{'credential': a.credential.public() if a.credential else None, 'error': a.error} for a in runtime.answers],
         }
     return result
+
+
+def consumer_view(document: Any, consumer: str, secret_type: str = SECRET_TYPE_DOCKERCONFIGJSON) -> Optional[dict]:
+    """What consumer makes of document, as a comparable value: {scope: sorted credentials}; None when it cannot read it.
+
+    Two documents with equal views give every image the same credentials (the order among keys of
+    one scope is Go map order in both), so "unchanged" can be decided on this, never on base64
+    text. Dead keys do not appear. For containers-image a credential is (username, password,
+    identitytoken), an entry without one is ('', '', '') (it still hides broader keys), and an
+    auth that fails every pull it serves is 'invalid'.
+    """
+    _check_consumer(consumer)
+    view: dict = {}
+    if consumer == KUBELET:
+        parsed = kubelet_parse(document, 'dockercfg' if secret_type == SECRET_TYPE_DOCKERCFG else 'dockerconfigjson')
+        if parsed.error is not None:
+            return None
+        for key, credential in parsed.entries.items():
+            # docker.io hides the index.docker.io fallback: here they are not one scope.
+            scope = _kubelet_scope(key, hub_as_one=False)
+            if scope is not None:
+                view.setdefault(scope, []).append((credential.username, credential.password, credential.email))
+    else:
+        auth_file = containers_image_parse(document)
+        if auth_file.error is not None:
+            return None
+        for key, (auth, token) in auth_file.auths.items():
+            scope = _containers_image_scope(key)
+            if scope is None:
+                continue
+            try:
+                pair = containers_image_decode_auth(auth)
+            except ValueError:
+                value: Any = 'invalid'
+            else:
+                value = (pair[0], pair[1], token) if pair and (pair[0] or pair[1] or token) else ('', '', '')
+            # A key without http(s):// is also looked up as written (before any normalised match).
+            spelling = 'http(s)://' if key.startswith(('http://', 'https://')) else key
+            view.setdefault(scope, []).append((spelling, value))
+        for registry, helper in auth_file.cred_helpers.items():
+            view[(CONTAINERS_IMAGE, 'helper', registry)] = [helper]
+    return dict((scope, sorted(values, key=repr)) for scope, values in view.items())

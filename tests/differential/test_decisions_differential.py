@@ -124,3 +124,55 @@ def test_unparsable_documents_fail_every_lookup(kubelet_oracle, containers_image
             if fatal != failed:
                 wrong.append((cl.CONTAINERS_IMAGE, raw, fatal, failed))
     assert not wrong, sorted(set(wrong))[:40]
+
+
+def _respelled(ch, raw, consumer):
+    """raw with some keys replaced by other spellings of the same registry (entries untouched), or None."""
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return None
+    auths = document.get('auths') if isinstance(document, dict) else None
+    if not isinstance(auths, dict) or not auths:
+        return None
+    changed = {}
+    for key, entry in auths.items():
+        other = cases.spelling_of(ch, key, cases.Case())
+        changed[other if other not in auths and other not in changed and cl.same_registry(key, other, consumer) else key] = entry
+    document['auths'] = changed
+    return json.dumps(document)
+
+
+def _kubelet_answer(oracle, raw, image):
+    secret = {'name': 's', 'type': cl.SECRET_TYPE_DOCKERCONFIGJSON, 'data': {'.dockerconfigjson': raw.encode()}}
+    response = oracle.lookup(image, [secret], None)
+    if response['error'] is not None:
+        return 'error'
+    return sorted(sorted((c['username'], c['password'], c['email']) for c in order) for order in response['orders'])
+
+
+def _containers_image_answer(oracle, raw, image):
+    response = oracle.lookup(image, raw)
+    return sorted(json.dumps(o, sort_keys=True) for o in response.get('outcomes') or [response])
+
+
+def test_equal_consumer_views_give_equal_answers(kubelet_oracle, containers_image_oracle, case_counts):
+    rng = random.Random(SEED + 3)
+    ch = cases.Chooser(rng)
+    answer = {cl.KUBELET: lambda raw, image: _kubelet_answer(kubelet_oracle, raw, image),
+              cl.CONTAINERS_IMAGE: lambda raw, image: _containers_image_answer(containers_image_oracle, raw, image)}
+    wrong = []
+    for attempt in range(PAIRS):
+        case = cases.Case()
+        raw = cases.document(ch, case, 'dockerconfigjson')
+        for consumer in cl.CONSUMERS:
+            other = _respelled(ch, raw, consumer)
+            if other is None or other == raw or cl.consumer_view(raw, consumer) != cl.consumer_view(other, consumer):
+                continue
+            case_counts['decisions consumer_view %s' % consumer]['(all)'] += 1
+            for image in _probes(ch, case.keys)[:8]:
+                if consumer == cl.KUBELET and _one_label_default(image):
+                    continue
+                if answer[consumer](raw, image) != answer[consumer](other, image):
+                    wrong.append((consumer, raw, other, image))
+    assert not wrong, sorted(set(wrong))[:10]

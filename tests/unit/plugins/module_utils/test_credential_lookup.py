@@ -74,6 +74,13 @@ def test_c1_removing_docker_io_removes_every_hub_spelling():
         'https://index.docker.io/v1/', 'docker.io', 'index.docker.io', 'registry-1.docker.io']
 
 
+def test_x12_an_underscore_host_is_read_as_a_bare_path_and_still_matches():
+    assert cl.kubelet_image_name('a_b.example/app') == cl.containers_image_name('a_b.example/app') == 'a_b.example/app'
+    assert kubelet_users('a_b.example/app', secret({'auths': {'a_b.example': auth('u')}})) == ['u']
+    assert ci_user({'auths': {'a_b.example': auth('u')}}, 'a_b.example/app') == 'u'
+    assert cl.registry_scope('a_b.example', cl.CONTAINERS_IMAGE) and cl.registry_scope('a_b.example', cl.KUBELET)
+
+
 def test_x1_registry_1_docker_io_is_not_docker_hub_for_the_kubelet():
     assert kubelet_users('nginx', secret({'auths': {'registry-1.docker.io': auth('hub')}})) == []
     assert not cl.same_registry('registry-1.docker.io', 'docker.io', cl.KUBELET)
@@ -510,7 +517,7 @@ def test_same_registry(a, b, kubelet, containers_image):
     assert cl.same_registry(a, b, cl.CONTAINERS_IMAGE) is containers_image
 
 
-@pytest.mark.parametrize('key', ['myhost', 'index.docker.io/library', 'quay.io/Org', '', 'quay.io/a b', 'x_y.io', '-a.io',
+@pytest.mark.parametrize('key', ['myhost', 'index.docker.io/library', 'quay.io/Org', '', 'quay.io/a b', '-a.io',
                                  'HTTPS://quay.io', 'quay.io?x'])
 def test_dead_keys(key):
     assert cl.registry_scope(key, cl.CONTAINERS_IMAGE) is None
@@ -626,3 +633,18 @@ def test_explain_pull_lists_pod_secrets_then_the_node_then_the_runtime():
     assert none['attempts'] == [] and none['runtime']['answers'] == [{'credential': None, 'error': None}]
     assert cl.explain_pull([secret('{')], 'quay.io/app')['error'] is not None
     assert PASSWORD not in json.dumps([explained, other, none])
+
+
+def test_consumer_view_decides_unchanged_on_what_the_consumer_reads():
+    a = '{"auths":{"quay.io":{"auth":"%s"}}}' % b64('u:' + PASSWORD)
+    b = '{"Auths":{"https://quay.io/":{"username":"u","password":"%s","email":""}}}' % PASSWORD
+    assert cl.consumer_view(a, cl.KUBELET) == cl.consumer_view(b, cl.KUBELET)
+    assert cl.consumer_view(a, cl.CONTAINERS_IMAGE) != cl.consumer_view(b, cl.CONTAINERS_IMAGE)
+    assert cl.consumer_view('{', cl.KUBELET) is None and cl.consumer_view('[]', cl.CONTAINERS_IMAGE) is None
+    flat = '{"quay.io":{"auth":"%s"},"myhost":{}}' % b64('u:' + PASSWORD)
+    assert cl.consumer_view(flat, cl.KUBELET, CFG_TYPE) == cl.consumer_view(a, cl.KUBELET)
+    odd = {'auths': {'quay.io': {'auth': 'YQ'}, 'r.io': {}, 'quay.io/': auth('dead')}, 'credHelpers': {'gcr.io': 'gcloud'}}
+    view = cl.consumer_view(json.dumps(odd), cl.CONTAINERS_IMAGE)
+    assert view[(cl.CONTAINERS_IMAGE, 'registry', 'quay.io')] == [('quay.io', 'invalid')]
+    assert view[(cl.CONTAINERS_IMAGE, 'registry', 'r.io')] == [('r.io', ('', '', ''))]
+    assert view[(cl.CONTAINERS_IMAGE, 'helper', 'gcr.io')] == ['gcloud'] and len(view) == 3
