@@ -10,22 +10,24 @@ export PORT_BASE ?= 16000
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help deps venv link sanity lint docs changelog-lint release-changelog cluster cluster-down cluster-status oracles test test-unit test-differential test-reliability test-integration demo bench clean
+.PHONY: help deps venv link sanity lint docs changelog-lint release-changelog cluster cluster-down cluster-status node node-down node-status oracles test test-node test-unit test-differential test-reliability test-integration demo bench clean
 
 help:
 	@echo "make demo      run the seed's whole story on a local cluster"
 	@echo "make test      every test suite and quality gate (what CI runs)"
-	@echo "make venv | cluster | cluster-down | cluster-status | test-unit | test-integration | bench"
+	@echo "make venv | cluster | cluster-down | cluster-status | node | node-down | test-unit | test-differential | test-node | test-integration | bench"
 
-# Debian packages: the registry pull test's (tests/helpers/registry.py) and sanity's shellcheck;
+# Debian packages: the registry pull test's (tests/helpers/registry.py), sanity's shellcheck and the
+# test node's container runtime (tests/node);
 # installed only if missing.
 deps:
-	@for bin in /usr/bin/docker-registry /usr/bin/skopeo /usr/bin/htpasswd /usr/bin/shellcheck; do \
+	@for bin in /usr/bin/docker-registry /usr/bin/skopeo /usr/bin/htpasswd /usr/bin/shellcheck \
+	    /usr/bin/containerd /usr/sbin/runc; do \
 	  test -x $$bin || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 	  apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    docker-registry skopeo apache2-utils shellcheck; \
+	    docker-registry skopeo apache2-utils shellcheck containerd runc; \
 	fi
 
 venv: $(VENV)/.stamp link
@@ -51,11 +53,25 @@ cluster-status:
 	$(PYTHON) tests/cluster/cluster.py status
 
 # Fast gates first, the suites against the cluster last (CI's log ends with pytest's summary).
-test: venv deps cluster test-unit test-differential sanity lint docs changelog-lint test-reliability test-integration
+test: venv deps cluster test-unit test-differential sanity lint docs changelog-lint test-reliability test-node test-integration
 
 test-unit: venv
 	$(BIN)/pytest tests/unit -q -p no:cacheprovider \
 	  --cov=ansible_collections.ocp.registry_access.plugins.module_utils --cov-report=term-missing --cov-fail-under=90
+
+# A real node (kubelet + containerd) joined to the local cluster: tests/node/node.py.
+node: venv deps cluster
+	$(BIN)/python tests/node/node.py up
+
+node-down:
+	$(PYTHON) tests/node/node.py down
+
+node-status:
+	$(PYTHON) tests/node/node.py status
+
+# Pods on the real node, one at a time; the node is torn down whatever happens.
+test-node: venv deps cluster
+	$(BIN)/python tests/node/node.py run -- $(BIN)/pytest tests/node_tests -q -p no:cacheprovider
 
 # The kubelet's and containers/image's own credential lookup, built from Go modules and cached like
 # the cluster (tests/oracle/README.md); the differential suite compares the collection's model with them.

@@ -142,7 +142,7 @@ class Cluster:
             "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", "--secure-port=%d" % self.api_port,
             "--tls-cert-file=%s/apiserver.crt" % pki, "--tls-private-key-file=%s/apiserver.key" % pki,
             "--client-ca-file=%s/ca.crt" % pki,
-            "--authorization-mode=Node,RBAC",
+            "--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction",
             "--token-auth-file=%s/tokens.csv" % pki,
             "--service-account-issuer=https://kubernetes.default.svc",
             "--service-account-key-file=%s/sa.pub" % pki,
