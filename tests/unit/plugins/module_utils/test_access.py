@@ -109,6 +109,9 @@ def test_can_pull_view():
 def test_pull_secret_view_shows_registries_usernames_fingerprints_never_credentials():
     auths = {'quay.io': ENTRY, 'registry.example.com:5000': dc.build_entry(identity_token=TOKEN)}
     view = access.pull_secret_view(secret('quay', auths, labels={'app.kubernetes.io/managed-by': 'ocp.registry_access'}))
+    # judged by the kubelet: it keeps no identity token, so that entry gives it nothing (the secret stays usable)
+    assert [(p['consumer'], p['key'], p['code']) for p in view.pop('problems')] == [
+        ('kubelet', 'registry.example.com:5000', 'no-credential')]
     assert view == {
         'name': 'quay', 'type': JSON_TYPE, 'fingerprint': dc.fingerprint_config(auths), 'invalid': None, 'managed': True,
         'registries': [
@@ -127,21 +130,40 @@ def test_pull_secret_view_of_dockercfg_not_managed():
 
 
 @pytest.mark.parametrize('raw, reason', [
-    (b'{"auths": ', 'the document is not valid JSON'),
-    (b'[]', 'the top level of a docker config must be a JSON object'),
-    (('{"auths":{"quay.io":{"auth":"%s"}}}' % PASSWORD).encode(), "registry 'quay.io': auth"),
+    (b'{"auths": ', 'the kubelet cannot read this secret'),
+    (b'[]', 'the kubelet cannot read this secret'),
+    (('{"auths":{"quay.io":{"auth":"%s"}}}' % PASSWORD).encode(), 'the kubelet cannot read this secret'),
+    # the common --from-file=.dockercfg=config.json mistake: the kubelet reads "auths" as a registry
+    (json.dumps({'auths': {'quay.io': ENTRY}}).encode(), 'a kubernetes.io/dockercfg secret holds the {"auths"'),
 ])
 def test_invalid_pull_secret_is_flagged_with_the_reason_and_no_credential(raw, reason):
-    view = access.pull_secret_view(secret('broken', raw=raw))
+    layout = 'dockercfg' if reason.startswith('a kubernetes.io/dockercfg') else 'dockerconfigjson'
+    view = access.pull_secret_view(secret('broken', raw=raw, layout=layout))
     assert view['invalid'].startswith(reason)
-    assert view['registries'] == [] and view['fingerprint'] is None
+    assert view['fingerprint'] is None or layout == 'dockercfg'
+    assert view['problems'] and all(p['consumer'] == 'kubelet' for p in view['problems'])
+    assert_no_credential(view)
+
+
+def test_pull_secret_the_kubelet_reads_is_valid_though_unpadded_and_wrapped():
+    auth = base64.b64encode(('robot:' + PASSWORD).encode()).decode()
+    wrapped = auth[:8] + '\n' + auth[8:].rstrip('=')
+    view = access.pull_secret_view(secret('odd', raw=json.dumps({'auths': {'quay.io': {'auth': wrapped}}}).encode()))
+    assert view['invalid'] is None
+    assert [(r['server'], r['username']) for r in view['registries']] == [('quay.io', 'robot')]
+    assert_no_credential(view)
+
+
+def test_pull_secret_no_entry_of_which_gives_the_kubelet_a_credential_is_invalid():
+    view = access.pull_secret_view(secret('tokens', {'quay.io': dc.build_entry(identity_token=TOKEN)}))
+    assert view['invalid'].startswith('the kubelet can take no credential from it')
     assert_no_credential(view)
 
 
 def test_pull_secret_without_its_key_is_invalid():
     broken = secret('empty', {'quay.io': ENTRY})
     broken['data'] = {}
-    assert access.pull_secret_view(broken)['invalid'] == 'it has no %s key' % JSON_KEY
+    assert access.pull_secret_view(broken)['invalid'] == 'it has no %s key; the kubelet ignores it' % JSON_KEY
 
 
 # -- service accounts ------------------------------------------------------------------------------
@@ -207,18 +229,22 @@ def test_global_view_readable():
     auths = {'quay.io': ENTRY}
     view = access.global_view('openshift-config', 'pull-secret', secret('pull-secret', auths))
     assert view == {'namespace': 'openshift-config', 'name': 'pull-secret', 'readable': True, 'reason': None,
-                    'registries': dc.summarize(auths), 'fingerprint': dc.fingerprint_config(auths)}
+                    'registries': dc.summarize(auths), 'fingerprint': dc.fingerprint_config(auths), 'problems': []}
     assert_no_credential(view)
 
 
 @pytest.mark.parametrize('obj, reason, expected', [
     (None, None, 'the secret does not exist'),
     (None, 'forbidden: no', 'forbidden: no'),
-    (secret('pull-secret', raw=b'nope'), None, 'it holds no valid docker config: the document is not valid JSON'),
+    (secret('pull-secret', raw=b'nope'), None, "the node's container runtime cannot read this document"),
+    # username/password without auth: the kubelet would use it, containers/image reads only auth
+    (secret('pull-secret', raw=json.dumps({'auths': {'quay.io': {'username': 'robot', 'password': PASSWORD}}}).encode()),
+     None, "the node's container runtime can take no credential from it"),
 ])
 def test_global_view_not_readable_says_why(obj, reason, expected):
     view = access.global_view('openshift-config', 'pull-secret', obj, reason=reason)
     assert not view['readable'] and view['reason'].startswith(expected)
+    assert_no_credential(view)
     assert view['registries'] == [] and view['fingerprint'] is None
 
 
@@ -242,3 +268,95 @@ def test_problems_and_summary():
         'dangling_references': 2, 'image_puller_bindings': 0, 'can_pull_allowed': 1, 'can_pull_denied': 2, 'problems': 5,
     }
     assert access.problems_of([], None) == []
+
+
+# -- explain a pull -------------------------------------------------------------------------------
+
+OTHER = dc.build_entry(username='other', password=PASSWORD + '-other')
+
+
+def explain(images, sa, secrets, global_auths=None, other_types=None, global_raw=None):
+    if global_raw is None and global_auths is not None:
+        global_raw = json.dumps({'auths': global_auths}).encode()
+    return access.explain_namespace(images, 'default', [sa] if sa else [], secrets, other_types or {}, global_raw,
+                                    global_raw is not None)
+
+
+def test_explain_lists_the_service_accounts_secrets_in_order_then_the_global_pull_secret():
+    secrets = [secret('first', {'quay.io': ENTRY}), secret('second', {'quay.io/org': OTHER})]
+    [pull] = explain(['quay.io/org/app:1'], service_account('default', pull=['first', 'second']), secrets,
+                     global_auths={'quay.io': OTHER})
+    assert pull['error'] is None and pull['ordered'] and not pull['anonymous'] and pull['runtime'] is None
+    assert pull['repository'] == 'quay.io/org/app'
+    # more specific key first (the kubelet's keyring sorts its index), then the node's config.json
+    assert [(a['from'], a['secret'], a['key'], a['username'], a['fingerprint']) for a in pull['attempts']] == [
+        ('service_account', 'second', 'quay.io/org', 'other', dc.fingerprint_entry(OTHER)),
+        ('service_account', 'first', 'quay.io', 'robot', dc.fingerprint_entry(ENTRY)),
+        ('global_pull_secret', None, 'quay.io', 'other', dc.fingerprint_entry(OTHER)),
+    ]
+    assert_no_credential(pull)
+
+
+def test_explain_docker_hub_image_uses_a_docker_io_key():
+    [pull] = explain(['nginx'], service_account('default', pull=['hub']), [secret('hub', {'docker.io': ENTRY})])
+    assert pull['repository'] == 'docker.io/library/nginx'
+    assert [a['key'] for a in pull['attempts']] == ['docker.io']
+
+
+def test_explain_no_credential_is_an_anonymous_pull():
+    [pull] = explain(['registry.example.com/app'], service_account('default', pull=['q']), [secret('q', {'quay.io': ENTRY})],
+                     global_auths={'quay.io': OTHER})
+    assert pull['attempts'] == [] and pull['anonymous']
+    assert pull['runtime'] == {'name': 'registry.example.com/app', 'ordered': True,
+                               'answers': [{'key': None, 'username': None, 'fingerprint': None, 'error': None}]}
+    assert 'no credential: the image is pulled anonymously' in pull['notes']
+
+
+def test_explain_a_secret_that_fails_to_parse_fails_the_whole_pull():
+    secrets = [secret('good', {'quay.io': ENTRY}), secret('broken', raw=b'{"auths": ')]
+    [pull] = explain(['quay.io/app'], service_account('default', pull=['good', 'broken']), secrets)
+    assert pull['error'].startswith("the kubelet fails the pull: secret 'broken'") and pull['attempts'] == []
+    ns = access.namespace_view('ns-a', True, secrets, [service_account('default', pull=['good', 'broken'])], [], {},
+                               pulls=[pull])
+    assert any(p.startswith('pulling quay.io/app in ns-a as service account default fails') for p in access.problems_of([ns]))
+
+
+def test_explain_says_which_secrets_are_missing_or_ignored_and_a_missing_service_account():
+    [pull] = explain(['quay.io/app'], service_account('default', pull=['gone', 'tls']), [], other_types={'tls': 'kubernetes.io/tls'})
+    assert pull['missing_secrets'] == ['gone'] and pull['ignored_secrets'] == ['tls'] and pull['anonymous']
+    [pull] = explain(['quay.io/app'], None, [])
+    assert pull['error'].startswith('the service account does not exist') and pull['service_account'] == 'default'
+
+
+def test_explain_several_orders_for_two_spellings_of_one_registry():
+    [pull] = explain(['quay.io/app'], service_account('default', pull=['two']),
+                     [secret('two', {'quay.io': ENTRY, 'https://quay.io': OTHER})])
+    assert not pull['ordered'] and len(pull['attempts']) == 2
+    assert any(n.startswith('several possible orders') for n in pull['notes'])
+
+
+def test_explain_runtime_shadowed_key_and_usable_by_one_consumer_only():
+    # no pod secret: CRI-O reads the global pull secret itself; the repository key hides the registry key
+    [pull] = explain(['quay.io/org/app'], service_account('default'), [],
+                     global_raw=json.dumps({'auths': {'quay.io': OTHER, 'quay.io/org': {'username': 'robot', 'password': PASSWORD}}}).encode())
+    # the kubelet sends both (it reads username/password), so the runtime does not read its file
+    assert [a['key'] for a in pull['attempts']] == ['quay.io/org', 'quay.io'] and pull['runtime'] is None
+    assert any('usable by one consumer only' in n and 'quay.io/org' in n for n in pull['notes'])
+    assert_no_credential(pull)
+    assert any(n.startswith('key quay.io of the global pull secret is shadowed by a more specific key: tried only if '
+                            'quay.io/org of the global pull secret is refused') for n in pull['notes']), pull['notes']
+
+
+def test_explain_falls_back_to_the_container_runtime_reading_the_global_pull_secret():
+    # registry-1.docker.io is Docker Hub for containers/image, not for the kubelet: the kubelet sends nothing
+    [pull] = explain(['nginx'], service_account('default'), [], global_auths={'registry-1.docker.io': OTHER})
+    assert pull['attempts'] == [] and not pull['anonymous']
+    assert pull['runtime'] == {'name': 'docker.io/library/nginx', 'ordered': True, 'answers': [
+        {'key': 'registry-1.docker.io', 'username': 'other', 'fingerprint': dc.fingerprint_entry(OTHER), 'error': None}]}
+
+
+def test_explain_docker_hub_fallback_key_is_shadowed_by_docker_io():
+    [pull] = explain(['nginx'], service_account('default', pull=['hub']),
+                     [secret('hub', {'docker.io': ENTRY, 'https://index.docker.io/v1/': OTHER})])
+    assert [a['key'] for a in pull['attempts']] == ['docker.io']
+    assert any(n.startswith('key https://index.docker.io/v1/ of secret hub is shadowed') for n in pull['notes']), pull['notes']
