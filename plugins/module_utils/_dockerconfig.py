@@ -27,6 +27,8 @@ import re
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.ocp.registry_access.plugins.module_utils import _credential_lookup as cl
+
 KEY_DOCKERCONFIGJSON = '.dockerconfigjson'
 KEY_DOCKERCFG = '.dockercfg'
 TYPES = {
@@ -51,8 +53,6 @@ DockerConfig.__doc__ = """A parsed docker config: auths (key -> entry), layout (
 _JSON_TYPE_NAMES = ((bool, 'boolean'), (str, 'string'), (int, 'number'), (float, 'number'),
                     (dict, 'object'), (list, 'array'), (type(None), 'null'))
 
-# Go's base64.StdEncoding: standard alphabet, length a multiple of 4, padding only at the end.
-_BASE64 = re.compile(r'(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?')
 # Text before an '@' in the authority part may be user:password (https://user:pw@host), so it is masked.
 _USERINFO = re.compile(r'^((?:[A-Za-z][A-Za-z0-9+.-]*://)?)[^/]*@')
 
@@ -74,18 +74,15 @@ def _where(key):
 
 
 def _decode_auth(auth, key):
-    """(username, password) from an `auth` field: strict base64 of UTF-8 'username:password'."""
-    if not _BASE64.fullmatch(auth):
-        raise DockerConfigError('%s: auth is not valid base64 (standard alphabet, padding required)' % _where(key))
-    raw = base64.b64decode(auth)
+    """(username, password) from an `auth` field, read as the kubelet reads it (decodeDockerConfigFieldAuth).
+
+    Newlines (base64's 76-column wrapping) are ignored and padding is optional, as in the kubelet;
+    whether the node's container runtime also accepts it is cl.problems' answer (it wants padding).
+    """
     try:
-        text = raw.decode('utf-8')
-    except UnicodeDecodeError:
-        raise DockerConfigError('%s: auth does not decode to UTF-8 text' % _where(key))
-    if ':' not in text:
-        raise DockerConfigError("%s: auth does not decode to 'username:password' (no ':' separator)" % _where(key))
-    username, password = text.split(':', 1)
-    return username, password
+        return cl.kubelet_decode_auth(auth)
+    except ValueError as e:
+        raise DockerConfigError('%s: %s' % (_where(key), e))
 
 
 def _encode_auth(username, password):
@@ -269,7 +266,7 @@ def _go_json(value, sort_keys):
 def _auths_json(auths):
     parts = []
     for key in sorted(auths):
-        if not isinstance(auths[key], dict):
+        if auths[key] is not None and not isinstance(auths[key], dict):
             raise DockerConfigError('%s: the entry must be a mapping, not %s' % (_where(key), _json_type(auths[key])))
         parts.append('%s:%s' % (_go_string(key), _go_json(auths[key], False)))
     return '{' + ','.join(parts) + '}'
@@ -293,14 +290,13 @@ def serialize(auths, layout='dockerconfigjson', extra=None):
 
 # -- registry keys ---------------------------------------------------------------------------
 
-_LABEL = re.compile(r'[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?')
 # The kubelet matches keys such as *.example.com or prod.*.example.com as globs on host labels.
 _WILDCARD_LABEL = re.compile(r'[A-Za-z0-9*](?:[A-Za-z0-9*-]*[A-Za-z0-9*])?')
 _PATH = re.compile(r'[A-Za-z0-9._/-]*')
 _PORT = re.compile(r'[0-9]{1,5}')
 
 
-def _validate_host(host, where, strict):
+def _validate_host(host, where):
     if host.startswith('['):
         if not host.endswith(']'):
             raise DockerConfigError('%s: an IPv6 address must be written in brackets: [::1]:5000' % where)
@@ -321,18 +317,16 @@ def _validate_host(host, where, strict):
         except ValueError:
             raise DockerConfigError('%s: %s is not a valid IPv4 address' % (where, host))
         return
-    label_re = _LABEL if strict else _WILDCARD_LABEL
     for label in host.split('.'):
-        if len(label) > 63 or not label_re.fullmatch(label):
+        if len(label) > 63 or not _WILDCARD_LABEL.fullmatch(label):
             raise DockerConfigError('%s: %r is not a valid host name label (letters, digits and inner hyphens, at most 63)'
                                     % (where, label))
 
 
-def validate_server(server, strict=False):
-    """Raise DockerConfigError unless server is a valid registry key.
+def validate_server(server):
+    """Raise DockerConfigError unless server is a registry key of a pull secret: [http[s]://]host[:port][/path].
 
-    Non-strict (pull secrets, as kubectl and the kubelet accept): [http[s]://]host[:port][/path].
-    Strict (new keys of the global pull secret, as containers/image requires): no scheme, no tag or digest, no trailing '/'.
+    As kubectl and the kubelet accept them; the global pull secret writes cl.lookup_key_for(server) instead.
     """
     if not isinstance(server, str):
         raise DockerConfigError('a registry key must be a string, not %s' % _json_type(server))
@@ -348,19 +342,12 @@ def validate_server(server, strict=False):
     rest = server
     scheme = re.match(r'^[A-Za-z][A-Za-z0-9+.-]*://', server)
     if scheme:
-        if strict:
-            raise DockerConfigError('%s: must not start with %s; the node\'s container runtime only matches host[:port][/path]'
-                                    % (where, scheme.group(0)))
         if scheme.group(0) not in ('https://', 'http://'):
             # The kubelet only recognises these two prefixes, spelled in lower case.
             raise DockerConfigError("%s: the only prefixes allowed are 'https://' and 'http://'" % where)
         rest = server[len(scheme.group(0)):]
     hostport, slash, path = rest.partition('/')
     path = slash + path
-    if strict and ':' in path:
-        raise DockerConfigError("%s: contains ':' after the first '/': a tag or digest does not belong in a registry key" % where)
-    if strict and path.endswith('/'):
-        raise DockerConfigError("%s: must not end with '/'" % where)
 
     host, port = hostport, None
     if hostport.startswith('['):
@@ -374,7 +361,7 @@ def validate_server(server, strict=False):
         raise DockerConfigError('%s: an IPv6 address must be written in brackets: [::1]:5000' % where)
     elif ':' in hostport:
         host, port = hostport.split(':', 1)
-    _validate_host(host, where, strict)
+    _validate_host(host, where)
     if port is not None and (not _PORT.fullmatch(port) or not 1 <= int(port) <= 65535):
         raise DockerConfigError('%s: the port must be a number from 1 to 65535' % where)
 
@@ -384,28 +371,20 @@ def validate_server(server, strict=False):
         raise DockerConfigError("%s: the path has an empty segment ('//')" % where)
 
 
-def normalize_key(server):
-    """The key the kubelet files a registry under: no http(s):// prefix, no /v1/ or /v2/, lower-case host, no trailing '/'."""
-    # Repeated like the /v1/ strip below, so that normalize_key(normalize_key(x)) == normalize_key(x).
-    rest = server
-    while rest.lower().startswith(('https://', 'http://')):
-        rest = rest.split('://', 1)[1]
-    host, slash, path = rest.partition('/')
-    path = slash + path
-    # The kubelet strips one /v1/ or /v2/; stripping all keeps normalize_key idempotent.
-    while path.startswith('/v1/') or path.startswith('/v2/'):
-        path = path[3:]
-    path = path.rstrip('/')
-    return host.lower() + path
+def keys_serving(auths, server, consumer):
+    """The keys of auths (in their order) that serve the registry server names for consumer (cl.keys_serving).
+
+    consumer is cl.KUBELET for namespace pull secrets, cl.CONTAINERS_IMAGE for the global pull secret:
+    "the same registry" is what that consumer uses for the same images (Docker Hub's aliases are one,
+    ``Quay.io`` is a different, dead key).
+    """
+    return cl.keys_serving(list(auths), server, consumer)
 
 
-def find_key(auths, server):
-    """The existing key of auths that names the same registry as server, or None."""
-    wanted = normalize_key(server)
-    for key in auths:
-        if normalize_key(key) == wanted:
-            return key
-    return None
+def find_key(auths, server, consumer=cl.KUBELET):
+    """The first existing key of auths that serves the registry server names for consumer, or None."""
+    found = keys_serving(auths, server, consumer)
+    return found[0] if found else None
 
 
 # -- compare, merge, remove ------------------------------------------------------------------
@@ -422,7 +401,9 @@ def update_entry(existing, desired):
     entry has them; `email` is kept unless desired gives one; fields unknown to the runtime are kept. An
     identity token alone (no `auth` in desired) replaces the username, password and auth of the entry.
     """
-    entry = dict(existing)
+    # Go reads "Auth", "USERNAME"... as the same fields (case-insensitively): an old spelling would compete with the new value.
+    replaced = ('auth', 'username', 'password', 'identitytoken')
+    entry = dict((k, v) for k, v in existing.items() if k.lower() not in replaced or k in replaced)
     if desired.get('auth'):
         entry['auth'] = desired['auth']
         for field in ('username', 'password'):
@@ -440,31 +421,38 @@ def update_entry(existing, desired):
     return entry
 
 
-def merge(current, desired, update=None):
+def _check_distinct(servers, consumer):
+    """DockerConfigError when two of servers name the same registry for consumer."""
+    servers = list(servers)
+    for i, key in enumerate(servers):
+        for other in servers[:i]:
+            if cl.same_registry(other, key, consumer):
+                raise DockerConfigError('%s and %s name the same registry; give it once' % (_shown(other), _shown(key)))
+
+
+def merge(current, desired, update=None, consumer=cl.KUBELET, same=None):
     """(new_auths, added, updated, unchanged): desired entries added or updated, every other entry kept as is.
 
-    An existing key for the same registry keeps its spelling; when several existing keys name it, each gets the entry.
-    update(existing_entry, desired_entry) gives the entry written over an existing one (update_entry keeps its
-    other fields); by default the desired entry replaces it.
+    Every existing key that serves the same registry for consumer gets the entry (no second spelling is
+    added); a registry no key serves is added under its desired key. update(existing_entry, desired_entry)
+    gives the entry written over an existing one (update_entry keeps its other fields); by default the
+    desired entry replaces it. same(key, before, after) says whether an entry is unchanged (default:
+    entries_equal); an unchanged entry is kept byte for byte.
     """
-    seen = {}
-    for key in desired:
-        norm = normalize_key(key)
-        if norm in seen:
-            raise DockerConfigError('%s and %s name the same registry; give it once' % (_shown(seen[norm]), _shown(key)))
-        seen[norm] = key
+    _check_distinct(desired, consumer)
+    same = same or (lambda _key, a, b: entries_equal(a, b))
     new_auths = dict(current)
     added, updated, unchanged = [], [], []
     for key, entry in desired.items():
-        norm = normalize_key(key)
-        matches = [k for k in current if normalize_key(k) == norm]
+        matches = keys_serving(current, key, consumer)
         if not matches:
             new_auths[key] = entry
             added.append(key)
             continue
         for existing in matches:
-            entry_after = update(current[existing], entry) if update else entry
-            if entries_equal(current[existing], entry_after):
+            before = current[existing]
+            entry_after = update(before, entry) if update and isinstance(before, dict) else entry
+            if isinstance(before, dict) and same(existing, before, entry_after):
                 unchanged.append(existing)
             else:
                 new_auths[existing] = entry_after
@@ -472,17 +460,13 @@ def merge(current, desired, update=None):
     return new_auths, added, updated, unchanged
 
 
-def remove(current, servers):
-    """(new_auths, removed_keys): current without every key that names one of servers."""
-    gone = set(normalize_key(s) for s in servers)
-    new_auths = {}
-    removed = []
-    for key, entry in current.items():
-        if normalize_key(key) in gone:
-            removed.append(key)
-        else:
-            new_auths[key] = entry
-    return new_auths, removed
+def remove(current, servers, consumer=cl.KUBELET):
+    """(new_auths, removed_keys): current without every key that still serves one of servers for consumer."""
+    removed = set()
+    for server in servers:
+        removed.update(keys_serving(current, server, consumer))
+    new_auths = dict((k, v) for k, v in current.items() if k not in removed)
+    return new_auths, [k for k in current if k in removed]
 
 
 # -- safe views ------------------------------------------------------------------------------
@@ -516,20 +500,28 @@ def _mac12(text, key=None):
 
 def fingerprint_entry(entry, key=None):
     """First 12 hex digits of HMAC-SHA256 over the decoded credentials (canonical JSON), keyed with key or this run's key."""
-    return _mac12(json.dumps(decode_entry(entry), sort_keys=True, separators=(',', ':')), key)
+    return _mac12(json.dumps(_readable(entry), sort_keys=True, separators=(',', ':')), key)
 
 
 def fingerprint_config(auths, key=None):
-    """First 12 hex digits of HMAC-SHA256 over the sorted [normalized key, entry fingerprint] pairs."""
-    pairs = sorted([normalize_key(k), fingerprint_entry(v, key)] for k, v in auths.items())
+    """First 12 hex digits of HMAC-SHA256 over the sorted [key, entry fingerprint] pairs."""
+    pairs = sorted([k, fingerprint_entry(v, key)] for k, v in auths.items())
     return _mac12(json.dumps(pairs, separators=(',', ':')), key)
+
+
+def _readable(entry, key=None):
+    """decode_entry, or no credential for an entry kept as it is that does not decode (a null entry, a bad auth)."""
+    try:
+        return decode_entry(entry, key)
+    except DockerConfigError:
+        return {'username': None, 'password': None, 'email': None, 'identitytoken': None, 'unreadable': True}
 
 
 def summarize(auths, key=None):
     """What results and diffs may show of validated auths: server, username, email and fingerprint per entry."""
     summary = []
     for server, entry in auths.items():
-        decoded = decode_entry(entry, server)
+        decoded = _readable(entry, server)
         summary.append({'server': server, 'username': decoded['username'], 'email': decoded['email'],
                         'fingerprint': fingerprint_entry(entry, key)})
     return summary
@@ -661,23 +653,20 @@ REGISTRY_OPTIONS = dict(
 )
 
 
-def entries_from_options(registries):
+def entries_from_options(registries, consumer=cl.KUBELET):
     """{server: entry} from the modules' `registries` option, written as kubectl writes them.
 
-    DockerConfigError for an empty server, a registry given twice (keys compared normalised) or
-    an entry build_entry refuses.
+    DockerConfigError for an empty server, a registry given twice (two servers the consumer uses for
+    the same images) or an entry build_entry refuses.
     """
-    entries, seen = {}, {}
+    entries = {}
     for reg in registries:
         server = reg.get('server')
         if not server:
             raise DockerConfigError('a registry key (server) is empty')
-        key = normalize_key(server)
-        if key in seen:
-            raise DockerConfigError('%s and %s are the same registry (%s); give it once' % (seen[key], server, key))
-        seen[key] = server
         entries[server] = build_entry(username=reg.get('username'), password=reg.get('password'), email=reg.get('email'),
                                       auth=reg.get('auth'), identity_token=reg.get('identity_token'), server=server)
+    _check_distinct(entries, consumer)
     return entries
 
 

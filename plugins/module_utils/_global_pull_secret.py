@@ -22,6 +22,7 @@ import copy
 import json
 import re
 
+from ansible_collections.ocp.registry_access.plugins.module_utils import _credential_lookup as cl
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import MANAGED_BY
 
@@ -92,17 +93,40 @@ def _raw_document(secret):
 
 
 def read_document(secret):
-    """(DockerConfig, None) of a dockerconfigjson Secret, or (None, why) when its document is corrupt."""
+    """(DockerConfig, None) of a dockerconfigjson Secret, or (None, why) when the node's container runtime cannot read it.
+
+    Read as containers/image reads it (cl.containers_image_parse): an entry no pull can use (null, an
+    empty key, an auth that does not decode) does not make the document unreadable; it is kept as it
+    is and reported by warnings().
+    """
     raw = _raw_document(secret)
     if raw is None:
         return None, 'it has no valid %s key' % DATA_KEY
+    parsed = cl.containers_image_parse(raw)
+    if parsed.error is not None:
+        return None, parsed.error
     try:
-        config = dc.parse_config(raw)
-    except dc.DockerConfigError as e:
-        return None, str(e)
-    if config.layout != 'dockerconfigjson':
+        document = json.loads(raw.decode('utf-8'))
+    except ValueError:  # also UnicodeDecodeError
+        return None, 'it is not valid JSON'
+    auths = document.get('auths') if isinstance(document, dict) else None
+    if not isinstance(auths, dict):
         return None, "it has no 'auths' object"
-    return config, None
+    return dc.DockerConfig(auths=auths, layout='dockerconfigjson',
+                           extra=dict((k, v) for k, v in document.items() if k != 'auths')), None
+
+
+def warnings(auths, extra=None):
+    """Why the node's container runtime cannot (fully) use entries of the document, one message per problem."""
+    if auths is None:
+        return []
+    found = cl.entry_problems(dc.serialize(auths, layout='dockerconfigjson', extra=extra), cl.CONTAINERS_IMAGE)
+    return ['%s (the node\'s container runtime)' % problem.message for key in sorted(found) for problem in found[key]
+            if problem.code in _WARNED]
+
+
+# What makes an entry useless (or harmful) to the node: everything else in cl.problems is advice.
+_WARNED = ('no-credential', 'dead-key', 'bad-auth', 'host-case')
 
 
 def raw_auths(secret):
@@ -127,15 +151,38 @@ def secret_values_of(secret):
 
 # -- what the document becomes -----------------------------------------------------------------
 
+def lookup_key(server):
+    """The key to write for server: the one containers/image looks up (cl.lookup_key_for); DockerConfigError if none."""
+    try:
+        return cl.lookup_key_for(server)
+    except ValueError as e:
+        raise dc.DockerConfigError(str(e))
+
+
 def _validate_new_keys(keys, existing):
-    """New keys must be what the node's container runtime matches: no scheme, no '@', no ':' after the first '/'."""
+    """A new key of a replacement must be one the node's container runtime looks up as written."""
     for key in keys:
         if key not in existing:
-            dc.validate_server(key, strict=True)
+            wanted = lookup_key(key)
+            if wanted != key:
+                raise dc.DockerConfigError('registry %s is not a key the node\'s container runtime looks up as written; '
+                                           'write %r' % (cl._shown(key), wanted))
+
+
+def _lookup_entries(entries):
+    """{lookup key: entry} for {server: entry}; DockerConfigError when two servers name the same key."""
+    found, given = {}, {}
+    for server, entry in entries.items():
+        key = lookup_key(server)
+        if key in found:
+            raise dc.DockerConfigError('%s and %s name the same registry (%s); give it once'
+                                       % (cl._shown(given[key]), cl._shown(server), key))
+        found[key], given[key] = entry, server
+    return found
 
 
 def _entry_of(auths, server):
-    key = dc.find_key(auths, server) if auths is not None else None
+    key = dc.find_key(auths, server, cl.CONTAINERS_IMAGE) if auths is not None else None
     return None if key is None else auths[key]
 
 
@@ -168,8 +215,8 @@ def telemetry_guard(before_auths, after_auths, allow):
 def document_bytes(auths, extra):
     """The document to write, checked as the nodes will read it: valid JSON, an auths object, every auth decodes."""
     data = dc.serialize(auths, layout='dockerconfigjson', extra=extra)
-    config = dc.parse_config(data)
-    if config.layout != 'dockerconfigjson' or set(config.auths) != set(auths):
+    config, error = read_document({'data': {DATA_KEY: base64.b64encode(data).decode('ascii')}})
+    if error or set(config.auths) != set(auths):
         raise dc.DockerConfigError('the document to write does not read back as written')
     return data
 
@@ -181,17 +228,33 @@ def _plan(before, auths_after, extra_after, added, updated, removed):
                 sorted(added), sorted(updated), sorted(removed), data)
 
 
+def _node_reads_the_same(key, before, after):
+    """Unchanged: the node reads the same credential from both entries and no other field differs."""
+    def others(entry):
+        return dict((k, v) for k, v in entry.items() if k.lower() not in dc.STRING_FIELDS or k == 'email')
+
+    def node_view(entry):
+        return cl.consumer_view({'auths': {key: entry}}, cl.CONTAINERS_IMAGE)
+    return others(before) == others(after) and node_view(before) == node_view(after)
+
+
 def plan_present(current, entries, allow_telemetry_change=False):
-    """Add or update the given registries; every other entry, field and top-level key kept as it is."""
-    _validate_new_keys([k for k in entries if dc.find_key(current.auths, k) is None], current.auths)
-    auths, added, updated, _unchanged = dc.merge(current.auths, entries, update=dc.update_entry)
+    """Add or update the given registries; every other entry, field and top-level key kept as it is.
+
+    Each registry is written under the key the node's container runtime looks up (cl.lookup_key_for)
+    unless keys serving it exist: those are updated (every spelling, so none keeps an old credential).
+    """
+    wanted = _lookup_entries(entries)
+    auths, added, updated, _unchanged = dc.merge(current.auths, wanted, update=dc.update_entry,
+                                                 consumer=cl.CONTAINERS_IMAGE, same=_node_reads_the_same)
     telemetry_guard(current.auths, auths, allow_telemetry_change)
     return _plan(current, auths, current.extra, added, updated, [])
 
 
 def plan_absent(current, servers, allow_telemetry_change=False):
-    """Remove every key that names one of servers; everything else kept as it is."""
-    auths, removed = dc.remove(current.auths, servers)
+    """Remove every key that still serves one of servers for the node (Docker Hub's aliases, https://host/path);
+    everything else kept as it is."""
+    auths, removed = dc.remove(current.auths, servers, consumer=cl.CONTAINERS_IMAGE)
     telemetry_guard(current.auths, auths, allow_telemetry_change)
     return _plan(current, auths, current.extra, [], [], removed)
 
@@ -201,11 +264,15 @@ def _same_entry(a, b):
     def others(entry):
         return dict((k, v) for k, v in entry.items() if k not in dc.STRING_FIELDS)
     if not (isinstance(a, dict) and isinstance(b, dict)):
-        return False
+        return a is None and b is None
     try:
         return dc.entries_equal(a, b) and others(a) == others(b)
     except dc.DockerConfigError:  # an entry of a corrupt document
         return False
+
+
+def _scope(key):
+    return cl.registry_scope(key, cl.CONTAINERS_IMAGE) or ('dead', key)
 
 
 def plan_replace(current, current_raw_auths, replacement, allow_telemetry_change=False):
@@ -227,8 +294,8 @@ def plan_replace(current, current_raw_auths, replacement, allow_telemetry_change
             and all(_same_entry(current.auths[k], new_auths[k]) for k in new_auths):
         return _plan(current, current.auths, current.extra, [], [], [])
 
-    before = dict((dc.normalize_key(k), k) for k in known)
-    after = dict((dc.normalize_key(k), k) for k in new_auths)
+    before = dict((_scope(k), k) for k in known)
+    after = dict((_scope(k), k) for k in new_auths)
     added = [after[n] for n in after if n not in before]
     removed = [before[n] for n in before if n not in after]
     updated = [after[n] for n in after if n in before and (

@@ -18,6 +18,7 @@ import base64
 import copy
 import time
 
+from ansible_collections.ocp.registry_access.plugins.module_utils import _credential_lookup as cl
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import resource_path
 
@@ -29,33 +30,73 @@ class PlanError(Exception):
     """The desired state cannot be reached without the user's say (nothing is written)."""
 
 
-def read_secret_config(secret):
-    """(DockerConfig, error) of a Secret read from the server: None when it holds no valid docker config."""
+def _secret_document(secret):
+    """(raw document, None) of a pull secret read from the server, or (None, why not)."""
     for secret_type, key in dc.TYPES.values():
         if secret.get('type') == secret_type:
             blob = (secret.get('data') or {}).get(key)
             if blob is None:
                 return None, 'it has no %s key' % key
             try:
-                return dc.parse_config(base64.b64decode(blob)), None
-            except (TypeError, ValueError) as e:  # DockerConfigError is a ValueError
-                return None, str(e)
+                return base64.b64decode(blob), None
+            except (TypeError, ValueError):
+                return None, 'its %s key is not base64' % key
     return None, 'its type is %s' % secret.get('type')
+
+
+def read_secret_config(secret):
+    """(DockerConfig, error) of a Secret read from the server: None when it holds no valid docker config.
+
+    The entries of either layout are read (so that merge can keep them), but a layout the kubelet does
+    not read for the Secret's type is an error too: the kubelet finds no registry in it.
+    """
+    raw, error = _secret_document(secret)
+    if raw is None:
+        return None, error
+    try:
+        config = dc.parse_config(raw)
+    except dc.DockerConfigError as e:
+        return None, str(e)
+    return config, layout_error(raw, secret.get('type'))
+
+
+def layout_error(raw, secret_type):
+    """Why the kubelet reads no registry from raw for a Secret of secret_type (the other layout), or None."""
+    for problem in cl.document_problems(raw, cl.KUBELET, secret_type):
+        if problem.code == 'layout-mismatch':
+            return problem.message
+    return None
 
 
 def read_secret_auths(secret):
     """(auths, error) of a Secret read from the server: auths is None when it holds no valid docker config."""
     config, error = read_secret_config(secret)
-    return (config.auths if config else None), error
+    return (config.auths if config and not error else None), error
 
 
-def same_auths(a, b):
-    """Equal registries with equal decoded credentials, keys compared normalised."""
+def kubelet_view(auths, layout):
+    """What the kubelet reads from auths written in layout (cl.consumer_view): the basis of "unchanged"."""
+    secret_type = dc.TYPES[layout][0]
+    return cl.consumer_view(dc.serialize(auths, layout=layout), cl.KUBELET, secret_type)
+
+
+def same_auths(a, b, layout='dockerconfigjson'):
+    """True when the kubelet gives every image the same credentials from a and from b (written in layout).
+
+    Spelling, base64 text and key order do not count; a second key for the same registry does (the
+    kubelet tries both).
+    """
     if a is None or b is None:
         return False
-    norm_a = dict((dc.normalize_key(k), v) for k, v in a.items())
-    norm_b = dict((dc.normalize_key(k), v) for k, v in b.items())
-    return set(norm_a) == set(norm_b) and all(dc.entries_equal(norm_a[k], norm_b[k]) for k in norm_a)
+    return kubelet_view(a, layout) == kubelet_view(b, layout)
+
+
+def kubelet_warnings(auths, layout):
+    """Why the kubelet cannot (fully) use some entries of auths written in layout, one message each."""
+    secret_type = dc.TYPES[layout][0]
+    found = cl.entry_problems(dc.serialize(auths, layout=layout), cl.KUBELET, secret_type)
+    return ['%s (the kubelet)' % problem.message for key in found for problem in found[key]
+            if problem.code in ('no-credential', 'dead-key', 'ignored-key', 'host-case')]
 
 
 def secret_view(secret):
@@ -143,18 +184,22 @@ def plan_secret(namespace, name, existing, auths, layout, merge, labels, annotat
 
     current, error = read_secret_config(existing)
     current_auths = current.auths if current else None
+    # A layout the kubelet does not read for this type holds no registry for it: it is rewritten.
+    readable = current_auths if current and not error else None
     extra = None
     if merge:
         if current_auths is None and existing.get('type') == secret_type:
             raise PlanError('it holds no valid docker config to merge into (%s); run with merge: false to replace it' % error)
-        after = dc.merge(current_auths or {}, auths)[0]
+        after = dc.merge(current_auths or {}, auths, consumer=cl.KUBELET)[0]
         # merging keeps the rest of the document too (credsStore, HttpHeaders...)
         extra = current.extra if current and layout == 'dockerconfigjson' else None
     else:
-        after = current_auths if same_auths(current_auths, auths) else auths
+        # exactly the given registries: a dead key the kubelet skips is dropped too
+        kept = readable is not None and len(readable) == len(auths) and same_auths(readable, auths, layout)
+        after = readable if kept else auths
 
     type_changes = existing.get('type') != secret_type
-    data_same = not type_changes and same_auths(current_auths, after)
+    data_same = not type_changes and same_auths(readable, after, layout)
     meta = existing.get('metadata') or {}
     meta_same = _subset(labels, meta.get('labels')) and _subset(annotations, meta.get('annotations'))
     rv = meta.get('resourceVersion')

@@ -281,6 +281,7 @@ warnings_from_api:
 import datetime
 import time
 
+from ansible_collections.ocp.registry_access.plugins.module_utils import _credential_lookup as cl
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from ansible_collections.ocp.registry_access.plugins.module_utils import _global_pull_secret as gps
 from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import (
@@ -358,7 +359,7 @@ class GlobalPullSecret(object):
                     if not all(servers):
                         raise dc.DockerConfigError('a registry key (server) is empty')
                     return 'absent', servers
-                entries = dc.entries_from_options(p['registries'])
+                entries = dc.entries_from_options(p['registries'], consumer=cl.CONTAINERS_IMAGE)
                 self.hide(dc.secret_values(entries))
                 return 'present', entries
         except dc.DockerConfigError as e:
@@ -524,6 +525,8 @@ class GlobalPullSecret(object):
         result = self.result
         result.update(changed=plan.changed, registries=sorted(plan.auths_after), added=plan.added, updated=plan.updated,
                       removed=plan.removed, fingerprint=dc.fingerprint_config(plan.auths_after))
+        for warning in gps.warnings(plan.auths_after, plan.extra_after):
+            self.module.warn(self.redact(warning))
         for warning in self.client.api_warnings():
             self.module.warn(warning)
         result['warnings_from_api'] = self.client.api_warnings()

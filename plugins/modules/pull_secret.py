@@ -320,7 +320,8 @@ from ansible_collections.ocp.registry_access.plugins.module_utils._cluster impor
     CONNECTION_ARG_SPEC, MANAGED_BY, MAX_CONFLICT_ATTEMPTS, ApiError, Client, ClusterModule, resource_path,
 )
 from ansible_collections.ocp.registry_access.plugins.module_utils._pull_secret import (
-    PlanError, link_plan, plan_secret, restored_result, secret_view, unlink_plan, wait_for_service_accounts,
+    PlanError, kubelet_warnings, link_plan, plan_secret, restored_result, secret_view, unlink_plan,
+    wait_for_service_accounts,
 )
 from ansible_collections.ocp.registry_access.plugins.module_utils._subjects import SubjectError, validate_object_name
 
@@ -457,6 +458,8 @@ class PullSecret(object):
                 problems.append('%s/%s: %s' % (ns, p['name'], e))
         if problems:
             self.fail('nothing was changed: ' + '; '.join(problems))
+        for warning in kubelet_warnings(auths, p['type']):
+            self.module.warn(self.redact(warning))
         sa_objects = {}
         if p['service_accounts']:
             try:

@@ -56,7 +56,7 @@ def test_secret_of_another_type_fails_even_for_a_replacement():
 @pytest.mark.parametrize('raw,why', [
     (b'{not json', 'not valid JSON'),
     (b'{"quay.io":{"auth":"' + b64('a:b').encode() + b'"}}', "no 'auths'"),
-    (b'{"auths":{"quay.io":{"auth":"%%%"}}}', 'base64'),
+    (b'{"auths":{"quay.io":{"auth":5}}}', 'string'),
 ])
 def test_a_corrupt_document_stops_add_and_remove_and_is_left_as_is(raw, why):
     for mode, given in (('present', {'registry.example.com': dc.build_entry(username='u', password=PASSWORD)}),
@@ -117,11 +117,10 @@ def test_the_same_credentials_are_no_change_whatever_the_spelling():
 
 
 @pytest.mark.parametrize('server,why', [
-    ('https://new.example.com', 'must not start with https://'),
     ('user@new.example.com', "'@'"),
-    ('new.example.com/repo:tag', "':' after the first '/'"),
+    ('new.example.com/repo:tag', 'does not name a registry or repository'),
     ('new.example.com/repo@sha256:abc', "'@'"),
-    ('new.example.com/repo/', "end with '/'"),
+    ('new.example.com/Repo', 'lower-case repository path'),
 ])
 def test_new_keys_are_validated_as_the_container_runtime_requires(server, why):
     with pytest.raises(gps.PlanError, match=why):
@@ -165,7 +164,7 @@ def test_removing_an_absent_registry_is_no_change():
     ('present', {'cloud.openshift.com': dc.build_entry(username='ocm', password='fake-ocm-token', email='new@example.com')},
      'change'),
     ('absent', ['cloud.openshift.com'], 'remove'),
-    ('absent', ['https://CLOUD.openshift.com'], 'remove'),
+    ('absent', ['https://cloud.openshift.com/'], 'remove'),
     ('replace', dc.parse_config({'auths': {'quay.io': QUAY}}), 'remove'),
     ('replace', dc.parse_config({'auths': {'cloud.openshift.com': {'auth': b64('other:owner')}, 'quay.io': QUAY}}), 'change'),
 ])
@@ -232,7 +231,7 @@ def test_a_replacement_keeps_existing_keys_of_any_form_and_validates_new_ones():
     assert gps.plan_change(secret(), WHERE, 'replace', dc.parse_config(DOCUMENT)).changed is False
     bad = json.loads(json.dumps(DOCUMENT))
     bad['auths']['https://new.example.com'] = {'auth': b64('u:p')}
-    with pytest.raises(gps.PlanError, match='must not start with https://'):
+    with pytest.raises(gps.PlanError, match="not a key the node's container runtime looks up as written; write 'new.example.com'"):
         gps.plan_change(secret(), WHERE, 'replace', dc.parse_config(bad))
 
 
@@ -259,8 +258,8 @@ def test_updated_secret_keeps_metadata_and_other_data():
 
 def test_document_bytes_checks_what_it_writes():
     assert gps.document_bytes({'q.example.com': {'auth': b64('a:b')}}, {}) == b'{"auths":{"q.example.com":{"auth":"YTpi"}}}'
-    with pytest.raises(dc.DockerConfigError, match='base64'):
-        gps.document_bytes({'q.example.com': {'auth': 'not base64!'}}, {})
+    with pytest.raises(dc.DockerConfigError, match='read back'):
+        gps.document_bytes({'q.example.com': {'auth': 5}}, {})
 
 
 def test_view_shows_no_credential():
@@ -390,3 +389,104 @@ def test_rollout_state_sorts_pools_and_needs_no_new_name_from_a_new_pool():
 ])
 def test_only_another_target_than_the_default_skips_the_hosted_control_plane_guard(namespace, name, default):
     assert gps.is_default_target(namespace, name) is default
+
+
+# -- the node's container runtime decides (issue 13) ---------------------------------------------
+
+OLD = {'auth': b64('hub:fake-old-hub-pass')}
+NEW = dc.build_entry(username='hub', password='fake-new-hub-pass')
+HUB_ALIASES = ('docker.io', 'index.docker.io', 'registry-1.docker.io', 'https://index.docker.io/v1/')
+
+
+def plan_on(document, mode, given):
+    return gps.plan_change(secret(document), WHERE, mode, given)
+
+
+@pytest.mark.parametrize('server', HUB_ALIASES)
+def test_removing_docker_hub_removes_every_alias(server):
+    document = {'auths': dict([(k, OLD) for k in HUB_ALIASES] + [('quay.io', QUAY)])}
+    plan = plan_on(document, 'absent', [server])
+    assert sorted(plan.removed) == sorted(HUB_ALIASES)
+    assert written(plan)['auths'] == {'quay.io': QUAY}
+
+
+def test_removing_quay_io_removes_an_https_key_with_a_path_but_not_a_key_with_capitals():
+    document = {'auths': {'https://quay.io/org': OLD, 'Quay.io': OLD, 'quay.io/team': QUAY}}
+    plan = plan_on(document, 'absent', ['quay.io'])
+    assert plan.removed == ['https://quay.io/org']
+    assert sorted(written(plan)['auths']) == ['Quay.io', 'quay.io/team']
+
+
+def test_a_dead_key_can_still_be_removed_by_its_exact_name():
+    plan = plan_on({'auths': {'Quay.io': OLD, 'quay.io': QUAY}}, 'absent', ['Quay.io'])
+    assert plan.removed == ['Quay.io'] and written(plan)['auths'] == {'quay.io': QUAY}
+
+
+def test_adding_index_docker_io_updates_the_old_docker_io_entry():
+    plan = plan_on({'auths': {'docker.io': OLD}}, 'present', {'index.docker.io': NEW})
+    assert (plan.added, plan.updated) == ([], ['docker.io'])
+    assert written(plan)['auths'] == {'docker.io': {'auth': NEW['auth']}}
+
+
+@pytest.mark.parametrize('server,key', [
+    ('https://new.example.com', 'new.example.com'),
+    ('new.example.com/v1/', 'new.example.com'),
+    ('new.example.com/repo/', 'new.example.com/repo'),
+    ('NEW.example.com', 'new.example.com'),
+    ('https://index.docker.io/v1/', 'docker.io'),
+])
+def test_new_keys_are_written_as_the_container_runtime_looks_them_up(server, key):
+    plan = plan_on({'auths': {'quay.io': QUAY}}, 'present', {server: NEW})
+    assert plan.added == [key] and written(plan)['auths'][key] == NEW
+
+
+def test_a_key_with_capitals_is_not_updated_as_the_registry():
+    plan = plan_on({'auths': {'Quay.io': OLD}}, 'present', {'quay.io': NEW})
+    assert (plan.added, plan.updated) == (['quay.io'], [])
+    assert any("'Quay.io'" in w for w in gps.warnings(plan.auths_after))
+
+
+def test_the_same_lookup_key_given_twice_fails():
+    with pytest.raises(gps.PlanError, match='same registry'):
+        present({'https://new.example.com': NEW, 'new.example.com': NEW})
+
+
+ODD_DOCUMENT = {'auths': {
+    'quay.io': {'auth': QUAY['auth'][:8] + '\n' + QUAY['auth'][8:]},  # wrapped, as base64(1) writes it
+    'broken.example.com': None,
+    '': {'auth': b64('a:b')},
+    'unpadded.example.com': {'auth': b64('u:fake-unpadded-pass').rstrip('=')},
+    'nouser.example.com': {'username': 'u', 'password': 'fake-no-auth-pass'},
+}}
+
+
+def test_odd_entries_do_not_block_an_edit_and_are_kept_as_they_are():
+    plan = plan_on(ODD_DOCUMENT, 'present', {'new.example.com': NEW})
+    assert plan.added == ['new.example.com']
+    doc = written(plan)['auths']
+    assert dict((k, v) for k, v in doc.items() if k != 'new.example.com') == ODD_DOCUMENT['auths']
+
+
+def test_odd_entries_are_warned_about_without_credentials():
+    messages = gps.warnings(ODD_DOCUMENT['auths'])
+    text = ' '.join(messages)
+    assert "'unpadded.example.com'" in text and 'padded base64' in text
+    assert "'nouser.example.com'" in text and 'only auth is read' in text
+    assert 'fake-' not in text
+
+
+def test_a_wrapped_auth_with_the_same_credential_is_unchanged():
+    plan = plan_on(ODD_DOCUMENT, 'present', {'quay.io': dc.build_entry(auth=QUAY['auth'])})
+    assert not plan.changed and plan.data is None
+
+
+def test_an_unpadded_auth_the_node_refuses_is_replaced_cleanly():
+    plan = plan_on(ODD_DOCUMENT, 'present', {'unpadded.example.com': dc.build_entry(username='u', password='fake-unpadded-pass')})
+    assert plan.updated == ['unpadded.example.com']
+    assert written(plan)['auths']['unpadded.example.com'] == {'auth': b64('u:fake-unpadded-pass')}
+
+
+def test_an_auth_field_spelled_with_a_capital_is_replaced_cleanly():
+    plan = plan_on({'auths': {'quay.io': {'Auth': b64('quay:old'), 'email': 'e@example.com'}}}, 'present',
+                   {'quay.io': dc.build_entry(username='quay', password='fake-new')})
+    assert written(plan)['auths']['quay.io'] == {'email': 'e@example.com', 'auth': b64('quay:fake-new')}

@@ -19,6 +19,7 @@ import json
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.ocp.registry_access.plugins.module_utils import _credential_lookup as cl
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from ansible_collections.ocp.registry_access.plugins.module_utils import _subjects as subj
 
@@ -47,12 +48,15 @@ credentials = st.builds(lambda u, p, e: dc.build_entry(username=u, password=p, e
 
 def unique_by_registry(servers):
     """servers with one key per registry (keys compared as the kubelet compares them)."""
-    seen, out = set(), []
+    out = []
     for key in servers:
-        if dc.normalize_key(key) not in seen:
-            seen.add(dc.normalize_key(key))
+        if not any(cl.same_registry(key, other, cl.KUBELET) for other in out):
             out.append(key)
     return out
+
+
+def serving(auths, key):
+    return cl.keys_serving(list(auths), key, cl.KUBELET)
 
 
 auths = st.lists(st.tuples(server, credentials), max_size=6).map(dict)
@@ -103,41 +107,13 @@ def test_valid_servers_pass_and_strict_servers_pass_strict_validation(key):
 
 @PROPERTIES
 @given(strict_server)
-def test_keys_without_scheme_or_tag_pass_strict_validation(key):
-    dc.validate_server(key, strict=True)
-    assert dc.normalize_key(key) == key.split('/', 1)[0].lower() + (('/' + key.split('/', 1)[1]) if '/' in key else '')
-
-
-# -- _dockerconfig: normalisation ----------------------------------------------------------------
-
-
-@PROPERTIES
-@given(st.one_of(server, text))
-def test_normalize_key_is_idempotent(key):
-    once = dc.normalize_key(key)
-    assert dc.normalize_key(once) == once
-
-
-@PROPERTIES
-@given(hostname, port, path, st.sampled_from(['', 'https://', 'http://', 'HTTPS://']), st.sampled_from(['', '/', '/v1/', '/v2/']))
-def test_spellings_of_one_registry_normalise_to_one_key(host, p, rest, scheme, suffix):
-    plain = dc.normalize_key(host + p + rest)
-    spelled = scheme + host.upper() + p + rest + (suffix if not rest else '')
-    assert dc.normalize_key(spelled) == plain
-
-
-def respell(key):
-    """The same registry written another way: with https://, the host in upper case."""
-    host, slash, rest = key.split('://', 1)[-1].partition('/')
-    return 'https://' + host.upper() + slash + rest
-
-
-@PROPERTIES
-@given(auths)
-def test_fingerprint_ignores_how_keys_are_spelled(config):
-    assume(len(set(dc.normalize_key(k) for k in config)) == len(config))
-    respelled = dict((respell(key), entry) for key, entry in config.items())
-    assert dc.fingerprint_config(respelled) == dc.fingerprint_config(config)
+def test_the_key_written_into_the_global_pull_secret_is_a_fixed_point(key):
+    try:
+        written = cl.lookup_key_for(key)
+    except ValueError:
+        return
+    assert cl.lookup_key_for(written) == written
+    assert cl.registry_scope(written, cl.CONTAINERS_IMAGE) is not None
 
 
 # -- _dockerconfig: merge and remove -------------------------------------------------------------
@@ -149,12 +125,11 @@ def test_merge_adds_or_updates_the_given_entries_and_keeps_every_other(current, 
     desired = dict((key, entry) for key, entry in given if key in unique_by_registry([k for k, _e in given]))
     update = dc.update_entry if keep_fields else None
     new_auths, added, updated, unchanged = dc.merge(current, desired, update)
-    wanted = set(dc.normalize_key(k) for k in desired)
     for key, entry in current.items():
-        if dc.normalize_key(key) not in wanted:
+        if not any(cl.same_registry(key, k, cl.KUBELET) for k in desired):
             assert new_auths[key] == entry  # unrelated entries kept byte for byte
     for key, entry in desired.items():
-        holders = [k for k in new_auths if dc.normalize_key(k) == dc.normalize_key(key)]
+        holders = serving(new_auths, key)
         assert holders
         for holder in holders:
             written = dc.decode_entry(new_auths[holder])
@@ -180,8 +155,7 @@ def test_merge_is_idempotent(current, given, keep_fields):
 @given(auths, st.lists(server, max_size=3))
 def test_remove_takes_only_the_named_registries(current, servers):
     new_auths, removed = dc.remove(current, servers)
-    gone = set(dc.normalize_key(s) for s in servers)
-    assert set(removed) == set(k for k in current if dc.normalize_key(k) in gone)
+    assert set(removed) == set(k for s in servers for k in serving(current, s))
     assert new_auths == dict((k, v) for k, v in current.items() if k not in removed)
     assert dc.remove(new_auths, servers) == (new_auths, [])
 

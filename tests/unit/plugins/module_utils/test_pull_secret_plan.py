@@ -97,9 +97,20 @@ def test_read_secret_auths_reports_a_non_docker_type():
 
 # -- same_auths --------------------------------------------------------------------------------
 
-def test_same_auths_compares_registry_keys_normalised():
+def test_same_auths_compares_what_the_kubelet_reads_not_key_spelling():
     assert ps.same_auths({'https://index.docker.io/v1/': ENTRY}, {'index.docker.io': ENTRY})
-    assert ps.same_auths({'HTTPS://Registry.Example.com/': ENTRY}, {'registry.example.com': ENTRY})
+    assert ps.same_auths({'https://registry.example.com/': ENTRY}, {'registry.example.com': ENTRY})
+
+
+def test_same_auths_tells_a_key_with_capitals_from_the_lower_case_one():
+    # The kubelet matches host labels as written: Registry.Example.com serves no lower-case image.
+    assert not ps.same_auths({'https://Registry.Example.com/': ENTRY}, {'registry.example.com': ENTRY})
+    # HTTPS:// is not a prefix the kubelet strips.
+    assert not ps.same_auths({'HTTPS://registry.example.com/': ENTRY}, {'registry.example.com': ENTRY})
+
+
+def test_same_auths_counts_a_second_spelling_holding_another_credential():
+    assert not ps.same_auths({'quay.io': OTHER_ENTRY, 'https://quay.io': ENTRY}, {'quay.io': ENTRY})
 
 
 def test_same_auths_compares_decoded_credentials_not_encodings():
@@ -669,3 +680,99 @@ def test_recreating_an_immutable_secret_keeps_it_immutable():
     plan = ps.plan_secret("ns", "s", existing, {"q.example.com": dc.build_entry(username="q", password="fake-pw-new")},
                           "dockerconfigjson", False, dict(MANAGED_BY), {}, True)
     assert plan.action == "recreated" and plan.body["immutable"] is True
+
+
+# -- the kubelet decides (issue 13) ------------------------------------------------------------
+
+HUB_OLD = dc.build_entry(username='hub', password=OTHER_PASSWORD)
+HUB_NEW = dc.build_entry(username='hub', password=PASSWORD)
+
+
+def raw_secret(document, secret_type=JSON_TYPE, key=JSON_KEY):
+    obj = secret({})
+    obj['type'] = secret_type
+    obj['data'] = {key: base64.b64encode(json.dumps(document).encode()).decode()}
+    return obj
+
+
+def test_a_dockercfg_secret_holding_the_auths_layout_is_rewritten():
+    existing = raw_secret({'auths': DESIRED}, CFG_TYPE, CFG_KEY)
+    result = plan(existing, layout='dockercfg')
+    assert result.action == 'updated'
+    assert json.loads(base64.b64decode(result.body['data'][CFG_KEY])) == DESIRED
+
+
+def test_a_dockerconfigjson_secret_holding_the_flat_layout_is_rewritten():
+    result = plan(raw_secret(DESIRED))
+    assert result.action == 'updated'
+    assert decode(result.body) == DESIRED
+
+
+def test_a_layout_mismatch_is_reported_invalid():
+    auths, error = ps.read_secret_auths(raw_secret(DESIRED))
+    assert auths is None and 'flat layout' in error
+
+
+def test_without_merge_a_second_spelling_holding_the_old_credential_goes():
+    existing = secret({'registry.example.com': OTHER_ENTRY, 'https://registry.example.com': ENTRY})
+    result = plan(existing)
+    assert result.action == 'updated'
+    assert decode(result.body) == DESIRED
+
+
+def test_without_merge_a_dead_key_beside_the_registry_goes():
+    existing = secret({'registry.example.com': ENTRY, 'https://registry.example.com:99999': OTHER_ENTRY})
+    assert plan(existing).action == 'updated'
+
+
+def test_merge_updates_the_docker_io_key_instead_of_adding_index_docker_io():
+    existing = secret({'docker.io': HUB_OLD})
+    result = plan(existing, auths={'index.docker.io': HUB_NEW}, merge=True)
+    assert result.action == 'updated'
+    assert decode(result.body) == {'docker.io': HUB_NEW}
+
+
+def test_merge_updates_every_key_that_serves_docker_hub():
+    existing = secret({'docker.io': HUB_OLD, 'https://index.docker.io/v1/': HUB_OLD})
+    result = plan(existing, auths={'docker.io': HUB_NEW}, merge=True)
+    assert decode(result.body) == {'docker.io': HUB_NEW, 'https://index.docker.io/v1/': HUB_NEW}
+
+
+def test_merge_does_not_take_a_key_with_capitals_for_the_registry():
+    existing = secret({'Registry.Example.com': OTHER_ENTRY})
+    result = plan(existing, merge=True)
+    assert decode(result.body) == {'Registry.Example.com': OTHER_ENTRY, 'registry.example.com': ENTRY}
+
+
+def _odd(auth):
+    return {'auth': auth, 'email': 'robot@example.com'}
+
+
+@pytest.mark.parametrize('auth', [
+    ENTRY['auth'].rstrip('='),  # unpadded: the kubelet reads it
+    ENTRY['auth'][:8] + '\n' + ENTRY['auth'][8:],  # wrapped as base64(1) writes it
+])
+def test_a_usable_odd_entry_with_the_same_credential_is_kept_byte_for_byte(auth):
+    document = {'auths': {'registry.example.com': _odd(auth)}}
+    existing = raw_secret(document)
+    for merge in (False, True):
+        result = plan(existing, merge=merge)
+        assert result.action == 'unchanged'
+        assert result.body is None
+
+
+def test_an_auth_field_spelled_with_a_capital_is_read_and_kept():
+    existing = raw_secret({'auths': {'registry.example.com': {'Auth': ENTRY['auth'], 'email': 'robot@example.com'}}})
+    assert plan(existing).action == 'unchanged'
+
+
+def test_an_odd_entry_with_another_credential_is_replaced_cleanly():
+    existing = raw_secret({'auths': {'registry.example.com': _odd(OTHER_ENTRY['auth'].rstrip('='))}})
+    result = plan(existing, merge=True)
+    assert result.action == 'updated'
+    assert decode(result.body) == DESIRED
+
+
+def test_kubelet_warnings_name_an_identity_token_only_entry():
+    warnings = ps.kubelet_warnings({'registry.example.com': {'identitytoken': 'fake-token-xyzzy'}}, 'dockerconfigjson')
+    assert len(warnings) == 1 and 'identitytoken' in warnings[0] and 'fake-token-xyzzy' not in warnings[0]
