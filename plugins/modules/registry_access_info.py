@@ -13,12 +13,16 @@ short_description: Audit who may pull which images in one or many namespaces
 version_added: 0.1.0
 description:
   - Reports, per namespace, its registry pull secrets (C(kubernetes.io/dockerconfigjson) and C(kubernetes.io/dockercfg)) with
-    their registries, usernames and fingerprints, and flags those that hold no valid docker config.
+    their registries, usernames and fingerprints, and judges each by the consumer that reads it - the kubelet for namespace
+    pull secrets - saying which entries it cannot use and why (RV(namespaces[].pull_secrets[].problems)).
   - Reports each service account with the pull secrets it references in C(imagePullSecrets), flagging references to secrets
     that do not exist (dangling) or that are not pull secrets (the kubelet ignores those).
   - Reports the RoleBindings that let others pull images from the namespace (roles C(system:image-puller),
     C(system:image-pusher) and C(registry-viewer)), marking the ones OpenShift manages itself (C(system:image-pullers)).
-  - Reports the registries of the cluster-wide pull secret, or why it could not be read.
+  - Reports the registries of the cluster-wide pull secret, judged by the nodes' container runtime (containers/image, as
+    CRI-O reads it), or why it could not be read.
+  - Answers "why ImagePullBackOff?" with O(images) - for each namespace and image, the credentials the kubelet will try, in
+    order, for a pod run as O(service_account) (RV(namespaces[].pulls)).
   - Answers O(can_pull) questions (may this service account pull images from that project?) with the API server's own
     LocalSubjectAccessReview in that namespace, so grants through any role or group count.
   - Never returns a credential, only registries, usernames, emails and fingerprints (the first 12 hex digits of a keyed
@@ -83,6 +87,30 @@ options:
         description: The namespace whose images it would pull.
         type: str
         required: true
+  images:
+    description:
+      - Image references (for example C(quay.io/org/app:1), C(nginx)) to explain, the answer to "why ImagePullBackOff?" -
+        for each audited namespace and image, the credentials the kubelet will try, in order, for a pod run as
+        O(service_account) (RV(namespaces[].pulls)).
+      - The service account's C(imagePullSecrets), as the ServiceAccount admission plugin copies them into the pod, come
+        first (secret name, registry key, username, fingerprint), then the node's C(/var/lib/kubelet/config.json), which on
+        OpenShift is the cluster-wide pull secret O(global_namespace)/O(global_name). When the kubelet has no credential
+        for the image, the container runtime (CRI-O) reads the same pull secret itself - that answer is
+        RV(namespaces[].pulls[].runtime).
+      - A pod's own C(imagePullSecrets) are not known here (they are not part of the service account); the kubelet tries
+        them together with the service account's, in the pod's order.
+      - Answers come from a model of the kubelet's credential keyring (Kubernetes 1.36) and containers/image (5.42),
+        tested against their code. Credentials a node gets from a kubelet credential provider plugin or a namespaced
+        auth file are not shown.
+      - Reads the cluster-wide pull secret even when O(include_global=false); when it cannot be read, the result says
+        so in RV(namespaces[].pulls[].notes).
+    type: list
+    elements: str
+    default: []
+  service_account:
+    description: The service account whose pods O(images) explains, in each audited namespace.
+    type: str
+    default: default
 notes:
   - Needs C(list) on secrets, serviceaccounts and rolebindings (cluster-wide for more than two namespaces, else per namespace),
     C(get) on the cluster-wide pull secret, and C(create) on localsubjectaccessreviews in each O(can_pull[].from_namespace).
@@ -121,6 +149,24 @@ EXAMPLES = r'''
   ansible.builtin.assert:
     that: audit.can_pull[0].allowed
     fail_msg: "{{ audit.can_pull[0].reason }}"
+
+- name: Why ImagePullBackOff? Which credentials will the builder's pods use for these images?
+  ocp.registry_access.registry_access_info:
+    namespace: project-a
+    service_account: builder
+    images:
+      - quay.io/my-org/app:1.2
+      - nginx
+  register: audit
+
+- name: Show, per image, the keys and usernames the kubelet tries, in order, and what is wrong
+  ansible.builtin.debug:
+    msg: >-
+      {{ item.image }}: {{ item.attempts | map(attribute='key') | list }}
+      {{ item.error or '' }} {{ item.notes }}
+  loop: "{{ audit.namespaces[0].pulls }}"
+  loop_control:
+    label: "{{ item.image }}"
 
 - name: Audit every namespace except OpenShift's own
   ocp.registry_access.registry_access_info:
@@ -194,10 +240,46 @@ namespaces:
           returned: always
           sample: 9c0d1e2f3a4b
         invalid:
-          description: Why the secret is not a usable pull secret, or null when it is.
+          description:
+            - Why the kubelet (which reads namespace pull secrets) cannot use the secret, or null when it can - it cannot
+              read it (every pull of a pod using it fails), its layout does not match its type, or no entry gives it a
+              credential.
           type: str
           returned: always
-          sample: "the document is not valid JSON: Expecting value at line 1 column 1"
+          sample: "the kubelet cannot read this secret, so every pull of a pod that uses it fails: invalid character '}'"
+        problems:
+          description: Every reason the kubelet cannot (fully) use the secret or one of its entries.
+          type: list
+          elements: dict
+          returned: always
+          contains:
+            consumer:
+              description: Who reads it - C(kubelet) (namespace pull secrets) or C(containers-image) (the global pull secret, read by CRI-O).
+              type: str
+              returned: always
+              sample: kubelet
+            key:
+              description: The registry key concerned (any C(user:password@) part masked), or null for the whole document.
+              type: str
+              returned: always
+              sample: quay.io/my-org
+            code:
+              description:
+                - What is wrong, for example C(unparsable), C(layout-mismatch), C(dead-key), C(no-credential),
+                  C(same-registry), C(host-case), C(path-prefix), C(bad-auth), C(cred-helper).
+              type: str
+              returned: always
+              sample: no-credential
+            message:
+              description: The explanation, naming keys and fields, never a credential.
+              type: str
+              returned: always
+              sample: registry 'quay.io/my-org' gives the kubelet no username or password (it ignores identitytoken)
+            fatal:
+              description: Whether pulls fail because of it (not only "this entry gives no credential").
+              type: bool
+              returned: always
+              sample: false
         managed:
           description: Whether the secret carries the label C(app.kubernetes.io/managed-by=ocp.registry_access).
           type: bool
@@ -271,6 +353,156 @@ namespaces:
           type: bool
           returned: always
           sample: false
+    pulls:
+      description:
+        - The answer to O(images) - "why ImagePullBackOff?" - one entry per image, in the order given; empty without
+          O(images) or when the namespace does not exist.
+      type: list
+      elements: dict
+      returned: always
+      contains:
+        image:
+          description: The image reference asked about.
+          type: str
+          returned: always
+          sample: quay.io/my-org/app:1.2
+        service_account:
+          description: The service account whose pods are explained (O(service_account)).
+          type: str
+          returned: always
+          sample: default
+        repository:
+          description: The repository the kubelet looks credentials up for (Docker Hub images get C(docker.io/library/)), or null when the image reference does not parse.
+          type: str
+          returned: always
+          sample: quay.io/my-org/app
+        error:
+          description:
+            - Why the pull fails before any credential is tried, or null - the service account does not exist, the image
+              reference does not parse, or a referenced pull secret cannot be read, which makes the kubelet fail the whole
+              pull whatever the other secrets hold.
+          type: str
+          returned: always
+          sample: null
+        attempts:
+          description:
+            - The credentials the kubelet sends, in the order it tries them until the registry accepts one - the service
+              account's pull secrets (more specific keys first), then the node's config.json (the global pull secret).
+          type: list
+          elements: dict
+          returned: always
+          contains:
+            from:
+              description: C(service_account) (one of its C(imagePullSecrets)) or C(global_pull_secret) (the node's config.json).
+              type: str
+              returned: always
+              sample: service_account
+            secret:
+              description: Name of the pull secret, or null for the global pull secret.
+              type: str
+              returned: always
+              sample: private-registry
+            key:
+              description: The registry key of the entry, as written (any C(user:password@) part masked).
+              type: str
+              returned: always
+              sample: quay.io/my-org
+            username:
+              description: The user name sent, or null (the entry gives no username).
+              type: str
+              returned: always
+              sample: my-org+robot
+            fingerprint:
+              description: Fingerprint of the credential, the same as the entry's in RV(namespaces[].pull_secrets[].registries).
+              type: str
+              returned: always
+              sample: 3f1a2b4c5d6e
+            problems:
+              description: What the kubelet says of this entry (messages of RV(namespaces[].pull_secrets[].problems)).
+              type: list
+              elements: str
+              returned: always
+              sample: []
+            other_consumer_problems:
+              description: What the other consumer (the container runtime reading it as an auth file) would say of this entry.
+              type: list
+              elements: str
+              returned: always
+              sample: []
+        ordered:
+          description: False when Go map order decides the order among some attempts (two keys of one secret naming one registry).
+          type: bool
+          returned: always
+          sample: true
+        anonymous:
+          description: True when no credential is sent at all - the image is pulled anonymously.
+          type: bool
+          returned: always
+          sample: false
+        runtime:
+          description:
+            - When the kubelet sends no credential, what the container runtime (CRI-O, through containers/image) takes from
+              its own auth file, the global pull secret; null otherwise.
+          type: dict
+          returned: always
+          sample: null
+          contains:
+            name:
+              description: The name it looks the credential up for.
+              type: str
+              returned: when the kubelet sends no credential and the global pull secret was read
+              sample: docker.io/library/nginx
+            ordered:
+              description: False when Go map order picks among several keys.
+              type: bool
+              returned: when the kubelet sends no credential and the global pull secret was read
+              sample: true
+            answers:
+              description: Every possible answer (one unless RV(namespaces[].pulls[].runtime.ordered=false)).
+              type: list
+              elements: dict
+              returned: when the kubelet sends no credential and the global pull secret was read
+              contains:
+                key:
+                  description: The key of the global pull secret used, or null (no credential).
+                  type: str
+                  returned: always
+                  sample: docker.io
+                username:
+                  description: The user name, or null.
+                  type: str
+                  returned: always
+                  sample: my-hub-user
+                fingerprint:
+                  description: Fingerprint of the credential, or null.
+                  type: str
+                  returned: always
+                  sample: 5e6f7a8b9c0d
+                error:
+                  description: Why the runtime fails the pull, or null.
+                  type: str
+                  returned: always
+                  sample: null
+        missing_secrets:
+          description: Pull secrets the service account references that do not exist; the kubelet skips them.
+          type: list
+          elements: str
+          returned: always
+          sample: []
+        ignored_secrets:
+          description: Referenced secrets that are not of a pull secret type; the kubelet ignores them.
+          type: list
+          elements: str
+          returned: always
+          sample: []
+        notes:
+          description:
+            - One readable line per finding - no credential (anonymous pull), a key shadowed by a more specific key,
+              several possible orders, a key usable by one consumer only, missing or ignored secrets.
+          type: list
+          elements: str
+          returned: always
+          sample: ["key quay.io of secret old-robot is shadowed by a more specific key: tried only if quay.io/my-org of secret private-registry is refused"]
 global_pull_secret:
   description: The cluster-wide pull secret; null when O(include_global=false).
   returned: always
@@ -287,7 +519,7 @@ global_pull_secret:
       returned: always
       sample: pull-secret
     readable:
-      description: Whether it was read and holds a valid docker config.
+      description: Whether it was read and the nodes' container runtime (containers/image) can use it.
       type: bool
       returned: always
       sample: true
@@ -327,6 +559,42 @@ global_pull_secret:
       type: str
       returned: always
       sample: 0a1b2c3d4e5f
+    problems:
+      description:
+        - Every reason the nodes' container runtime (containers/image, which reads the global pull secret) cannot (fully)
+          use it or one of its entries, as in RV(namespaces[].pull_secrets[].problems) with C(consumer=containers-image).
+      type: list
+      elements: dict
+      returned: always
+      sample: []
+      contains:
+        consumer:
+          description: Who reads it - C(kubelet) (namespace pull secrets) or C(containers-image) (the global pull secret, read by CRI-O).
+          type: str
+          returned: always
+          sample: kubelet
+        key:
+          description: The registry key concerned (any C(user:password@) part masked), or null for the whole document.
+          type: str
+          returned: always
+          sample: quay.io/my-org
+        code:
+          description:
+            - What is wrong, for example C(unparsable), C(layout-mismatch), C(dead-key), C(no-credential),
+              C(same-registry), C(host-case), C(path-prefix), C(bad-auth), C(cred-helper).
+          type: str
+          returned: always
+          sample: no-credential
+        message:
+          description: The explanation, naming keys and fields, never a credential.
+          type: str
+          returned: always
+          sample: registry 'quay.io/my-org' gives the kubelet no username or password (it ignores identitytoken)
+        fatal:
+          description: Whether pulls fail because of it (not only "this entry gives no credential").
+          type: bool
+          returned: always
+          sample: false
 can_pull:
   description: The answers to O(can_pull), in order.
   returned: always
@@ -374,7 +642,7 @@ summary:
       returned: always
       sample: 3
     invalid_pull_secrets:
-      description: Pull secrets that hold no valid docker config.
+      description: Pull secrets the kubelet cannot use.
       type: int
       returned: always
       sample: 0
@@ -409,7 +677,9 @@ summary:
       returned: always
       sample: 1
 problems:
-  description: One readable line per finding to look at (missing namespaces, invalid secrets, dangling references, an unreadable global pull secret).
+  description:
+    - One readable line per finding to look at (missing namespaces, secrets their consumer cannot use, dangling references,
+      an unreadable global pull secret, an O(images) pull that fails before any credential is tried).
   returned: always
   type: list
   elements: str
@@ -446,6 +716,8 @@ def argument_spec():
             service_account=dict(type='str', required=True),
             from_namespace=dict(type='str', required=True),
         )),
+        images=dict(type='list', elements='str', default=[]),
+        service_account=dict(type='str', default='default'),
     )
     spec.update(CONNECTION_ARG_SPEC)
     spec.update(dc.FINGERPRINT_OPTIONS)
@@ -496,7 +768,7 @@ class RegistryAccessInfo(object):
             for secret_type in access.PULL_SECRET_TYPES:
                 reads[secret_type] = (lambda t=secret_type: self.client.list_by_namespace(
                     'secrets', present, field_selector='type=%s' % t))
-        if p['include_global']:
+        if p['include_global'] or p['images']:
             reads['global'] = self.read_global
         for index, (subject, from_namespace) in enumerate(checks):
             reads[index] = (lambda s=subject, ns=from_namespace: self.client.create(
@@ -517,12 +789,19 @@ class RegistryAccessInfo(object):
             for ns, objs in results.get(secret_type, {}).items():
                 secrets[ns].extend(objs)
                 self.hide(objs)
-        global_pull_secret = results.get('global')
+        global_pull_secret, global_raw = results.get('global') or (None, None)
+        if global_pull_secret is not None and not global_pull_secret['readable']:
+            global_raw = None
         reviews = [results[index] for index in range(len(checks))]
 
         other_types = self.other_secret_types(present, secrets, service_accounts)
+        pulls = dict((ns, access.explain_namespace(
+            p['images'], p['service_account'], service_accounts.get(ns, []), secrets.get(ns, []), other_types.get(ns, {}),
+            global_raw, global_pull_secret is not None and global_pull_secret['readable'])) for ns in present)
+        if not p['include_global']:
+            global_pull_secret = None
         namespaces = [access.namespace_view(ns, ns in existing, secrets.get(ns, []), service_accounts.get(ns, []),
-                                            bindings.get(ns, []), other_types.get(ns, {}))
+                                            bindings.get(ns, []), other_types.get(ns, {}), pulls.get(ns) if p['images'] else None)
                       for ns in names]
         can_pull = [access.can_pull_view(c[0], c[1], review) for c, review in zip(checks, reviews)]
         problems = access.problems_of(namespaces, global_pull_secret)
@@ -538,11 +817,11 @@ class RegistryAccessInfo(object):
             secret = self.client.get(resource_path('secrets', ns, name))
         except ApiError as e:
             if e.status in (401, 403):
-                return access.global_view(ns, name, reason='forbidden: %s' % e.message)
+                return access.global_view(ns, name, reason='forbidden: %s' % e.message), None
             raise
         if secret is not None:
             self.hide([secret])
-        return access.global_view(ns, name, secret)
+        return access.global_view(ns, name, secret), access.global_document(secret)
 
     def other_secret_types(self, present, secrets, service_accounts):
         """{namespace: {secret name: type or None}} for imagePullSecrets references that are not pull secrets.

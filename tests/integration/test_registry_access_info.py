@@ -8,7 +8,9 @@ import json
 import pytest
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
+from helpers.baseline import seeded_cluster_config
 from helpers.kube import unique
+from helpers.oracles import ContainersImageOracle, KubeletOracle
 from helpers.runner import register_secret, run_module
 
 PASSWORD = register_secret("fake-info-pass-5d7e<&>")
@@ -96,8 +98,12 @@ def test_pull_secrets_are_reported_with_registries_usernames_and_fingerprints_ne
     assert not run.failed and not run.changed, run.msg
     [ns] = run.result["namespaces"]
     assert ns["name"] == namespace and ns["exists"] is True
+    # judged by the kubelet: it keeps no identity token, so quay.io/my-org gives it nothing (and it is a raw path prefix)
+    problems = ns["pull_secrets"][1].pop("problems")
+    assert [(p["consumer"], p["key"], p["code"]) for p in problems] == [
+        ("kubelet", "quay.io/my-org", "path-prefix"), ("kubelet", "quay.io/my-org", "no-credential")]
     assert ns["pull_secrets"] == [
-        {"name": "legacy", "type": "kubernetes.io/dockercfg", "managed": False, "invalid": None,
+        {"name": "legacy", "type": "kubernetes.io/dockercfg", "managed": False, "invalid": None, "problems": [],
          "fingerprint": dc.fingerprint_config(legacy),
          "registries": [{"server": "registry.example.com:5000", "username": "legacy-user", "email": None,
                          "fingerprint": dc.fingerprint_entry(legacy["registry.example.com:5000"])}]},
@@ -123,7 +129,9 @@ def test_same_credentials_have_the_same_fingerprint_in_every_namespace(api, conn
     create_secret(api, b, "three", {"auths": {"privateregistry.example.com": entry("developer@example.com", OTHER_PASSWORD)}})
     run = info(connection, namespaces=[a, b])
     by_name = dict((s["name"], s) for ns in run.result["namespaces"] for s in ns["pull_secrets"])
-    assert by_name["one"]["fingerprint"] == by_name["two"]["fingerprint"] != by_name["three"]["fingerprint"]
+    # an entry's fingerprint is of its credentials; the document's also covers its keys as written
+    [one], [two], [three] = (by_name[n]["registries"] for n in ("one", "two", "three"))
+    assert one["fingerprint"] == two["fingerprint"] != three["fingerprint"]
 
 
 def test_invalid_secret_is_flagged_with_the_reason(api, connection, namespace):
@@ -132,7 +140,9 @@ def test_invalid_secret_is_flagged_with_the_reason(api, connection, namespace):
     run = info(connection, namespace=namespace)
     [secret] = run.result["namespaces"][0]["pull_secrets"]
     assert secret["name"] == "broken" and secret["registries"] == [] and secret["fingerprint"] is None
-    assert secret["invalid"] == "registry 'quay.io': auth is not valid base64 (standard alphabet, padding required)"
+    assert secret["invalid"] == ("the kubelet cannot read this secret, so every pull of a pod that uses it fails: "
+                                 "registry 'quay.io': auth is not valid base64")
+    assert [(p["consumer"], p["code"], p["fatal"]) for p in secret["problems"]] == [("kubelet", "unparsable", True)]
     assert run.result["problems"] == ["secret %s/broken is not a usable pull secret: %s" % (namespace, secret["invalid"])]
     assert run.result["summary"]["invalid_pull_secrets"] == 1
 
@@ -211,7 +221,7 @@ def test_global_pull_secret_elsewhere_is_read_exactly(api, connection, namespace
                global_name="additional-pull-secret")
     assert run.result["global_pull_secret"] == {
         "namespace": namespace, "name": "additional-pull-secret", "readable": True, "reason": None,
-        "registries": dc.summarize(auths), "fingerprint": dc.fingerprint_config(auths)}
+        "registries": dc.summarize(auths), "fingerprint": dc.fingerprint_config(auths), "problems": []}
     assert [r["username"] for r in run.result["global_pull_secret"]["registries"]] == ["ocm-user", "quay-user"]
 
 
@@ -219,7 +229,8 @@ def test_missing_global_pull_secret_is_reported_not_failed(connection, namespace
     run = info(connection, namespace=namespace, include_global=True, global_namespace=namespace, global_name="nope")
     assert not run.failed
     assert run.result["global_pull_secret"] == {"namespace": namespace, "name": "nope", "readable": False,
-                                                "reason": "the secret does not exist", "registries": [], "fingerprint": None}
+                                                "reason": "the secret does not exist", "registries": [], "fingerprint": None,
+                                                "problems": []}
     assert run.result["problems"] == ["global pull secret %s/nope is not readable: the secret does not exist" % namespace]
 
 
@@ -320,7 +331,8 @@ def test_missing_namespace_is_reported_not_failed(connection, namespace):
     run = info(connection, namespaces=[namespace, missing])
     assert not run.failed, run.msg
     by_name = dict((ns["name"], ns) for ns in run.result["namespaces"])
-    assert by_name[missing] == {"name": missing, "exists": False, "pull_secrets": [], "service_accounts": [], "image_pullers": []}
+    assert by_name[missing] == {"name": missing, "exists": False, "pull_secrets": [], "service_accounts": [], "image_pullers": [],
+                                "pulls": []}
     assert by_name[namespace]["exists"] is True
     assert run.result["problems"] == ["namespace %s does not exist" % missing]
     assert run.result["summary"]["missing_namespaces"] == 1
@@ -331,3 +343,174 @@ def test_namespace_options_are_mutually_exclusive(connection, namespace):
     assert run.failed and "mutually exclusive" in run.msg
     run = info(connection)
     assert run.failed and "one of the following is required" in run.msg
+
+
+# -- explain a pull (images:) -----------------------------------------------------------------------
+# The module's answer is compared with the oracles (tests/oracle/: the kubelet's keyring and
+# containers/image built from their Go code), fed the same objects read back from the server.
+
+HUB_PASSWORD = register_secret("fake-info-hub-pass-1b9f")
+GLOBAL_PASSWORD = register_secret("fake-info-global-pass-c07e")
+ORACLE_COMPARISONS = []
+
+
+@pytest.fixture(scope="module")
+def kubelet_oracle():
+    with KubeletOracle() as oracle:
+        yield oracle
+
+
+@pytest.fixture(scope="module")
+def containers_image_oracle():
+    with ContainersImageOracle() as oracle:
+        yield oracle
+
+
+def server_pull_secrets(api, ns, sa):
+    """The service account's pull secrets as the kubelet gets them from the pod: {name, type, data: raw bytes}, in order."""
+    found = []
+    for ref in api.get(sa_path(ns, sa)).get("imagePullSecrets") or []:
+        secret = api.get_or_none("%s/%s" % (secrets_path(ns), ref["name"]))
+        if secret is not None:
+            found.append({"name": ref["name"], "type": secret["type"],
+                          "data": {k: base64.b64decode(v) for k, v in (secret.get("data") or {}).items()}})
+    return found
+
+
+def fingerprint_of(credential):
+    return dc.fingerprint_entry({"username": credential.get("username", ""), "password": credential.get("password", ""),
+                                 "email": credential.get("email", ""), "identitytoken": credential.get("identitytoken", "")})
+
+
+def assert_agrees_with_the_oracles(pull, secrets, node_config, kubelet_oracle, containers_image_oracle):
+    """The module's attempts are one of the orders the kubelet's code may try; its runtime answer is containers/image's."""
+    response = kubelet_oracle.lookup(pull["image"], secrets, node_config)
+    ORACLE_COMPARISONS.append(pull["image"])
+    if response["error"]:
+        assert pull["error"] and pull["attempts"] == [], (pull, response["error"])
+        return
+    assert pull["error"] is None and pull["repository"] == response["repo"]
+    ours = [("node" if a["from"] == "global_pull_secret" else "secret:" + a["secret"], a["username"] or "", a["fingerprint"])
+            for a in pull["attempts"]]
+    theirs = [[(c["source"], c["username"], fingerprint_of(c)) for c in order] for order in response["orders"]]
+    assert ours in theirs, "the module says %s, the kubelet may try %s" % (ours, theirs)
+    assert pull["ordered"] == (len(theirs) == 1)
+    if ours or node_config is None:
+        assert pull["runtime"] is None
+        return
+    answer = containers_image_oracle.lookup(pull["image"], node_config)
+    ORACLE_COMPARISONS.append(pull["image"])
+    assert pull["runtime"]["name"] == answer["name"]
+    expected = sorted((o["credential"] or {}).get("username") or None for o in answer["outcomes"] if not o["error"])
+    assert sorted(a["username"] for a in pull["runtime"]["answers"] if not a["error"]) == expected
+    assert bool([a for a in pull["runtime"]["answers"] if a["error"]]) == bool([o for o in answer["outcomes"] if o["error"]])
+    assert pull["anonymous"] == all(o["credential"] is None and not o["error"] for o in answer["outcomes"])
+
+
+def test_images_explains_the_credentials_the_kubelet_tries_in_order_proven_on_the_oracles(
+        api, connection, namespace, kubelet_oracle, containers_image_oracle):
+    create_secret(api, namespace, "host", {"auths": {"registry.example.com": entry("host-user", PASSWORD)}})
+    create_secret(api, namespace, "path", {"auths": {"registry.example.com/team": entry("path-user", OTHER_PASSWORD)}})
+    create_secret(api, namespace, "hub", {"auths": {"docker.io": entry("hub-user", HUB_PASSWORD)}})
+    set_image_pull_secrets(api, namespace, "default", ["host", "path", "hub", "gone"])
+    images = ["registry.example.com/team/app:1", "registry.example.com/other/app", "nginx", "docker.io/library/nginx:1",
+              "elsewhere.example.com/app", "Not A Valid Image"]
+    # no global pull secret (one that does not exist): nodes without a config.json
+    run = run_module("registry_access_info", dict(connection, namespace=namespace, images=images, include_global=False,
+                                                global_namespace=namespace, global_name="none",
+                                                fingerprint_key=FINGERPRINT_KEY), verbosity=4)
+    assert not run.failed and not run.changed, run.msg
+    pulls = dict((p["image"], p) for p in run.result["namespaces"][0]["pulls"])
+    assert list(pulls) == images
+
+    # the more specific path key first, then the host key (the kubelet's keyring, longest index first)
+    team = pulls["registry.example.com/team/app:1"]
+    assert [(a["secret"], a["key"], a["username"]) for a in team["attempts"]] == [
+        ("path", "registry.example.com/team", "path-user"), ("host", "registry.example.com", "host-user")]
+    assert any("shadowed by a more specific key" in n for n in team["notes"])
+    assert [a["secret"] for a in pulls["registry.example.com/other/app"]["attempts"]] == ["host"]
+    # Docker Hub images: a docker.io key serves nginx
+    for image in ("nginx", "docker.io/library/nginx:1"):
+        assert [(a["secret"], a["username"]) for a in pulls[image]["attempts"]] == [("hub", "hub-user")]
+        assert pulls[image]["repository"] == "docker.io/library/nginx"
+    nothing = pulls["elsewhere.example.com/app"]
+    assert nothing["attempts"] == [] and nothing["anonymous"] and "no credential: the image is pulled anonymously" in nothing["notes"]
+    assert all(p["missing_secrets"] == ["gone"] for p in pulls.values() if not p["error"])
+    assert pulls["Not A Valid Image"]["error"].startswith("the kubelet fails the pull: couldn't parse image name")
+
+    secrets = server_pull_secrets(api, namespace, "default")
+    for pull in pulls.values():
+        assert_agrees_with_the_oracles(pull, secrets, None, kubelet_oracle, containers_image_oracle)
+
+
+def test_images_a_secret_that_fails_to_parse_fails_the_whole_pull(api, connection, namespace, kubelet_oracle,
+                                                                   containers_image_oracle):
+    create_secret(api, namespace, "good", {"auths": {"quay.io": entry("u", PASSWORD)}})
+    create_secret(api, namespace, "broken", {"auths": {"quay.io": {"auth": "%s!" % OTHER_PASSWORD}}})
+    set_image_pull_secrets(api, namespace, "default", ["good", "broken"])
+    run = info(connection, namespace=namespace, images=["quay.io/org/app", "registry.example.com/app"],
+               global_namespace=namespace, global_name="none")
+    assert not run.failed, run.msg
+    for pull in run.result["namespaces"][0]["pulls"]:
+        # whatever the image: the kubelet builds one keyring from every pod secret and gives up on the first it cannot read
+        assert pull["error"].startswith("the kubelet fails the pull: secret 'broken'") and pull["attempts"] == []
+        assert_agrees_with_the_oracles(pull, server_pull_secrets(api, namespace, "default"), None, kubelet_oracle,
+                                       containers_image_oracle)
+    assert "pulling quay.io/org/app in %s as service account default fails: %s" % (
+        namespace, run.result["namespaces"][0]["pulls"][0]["error"]) in run.result["problems"]
+
+
+def test_images_a_missing_service_account_is_said(connection, namespace):
+    run = info(connection, namespace=namespace, images=["quay.io/app"], service_account="nobody")
+    assert not run.failed, run.msg
+    [pull] = run.result["namespaces"][0]["pulls"]
+    assert pull["service_account"] == "nobody" and pull["error"].startswith("the service account does not exist")
+
+
+def test_images_fall_back_to_the_global_pull_secret_proven_on_the_oracles(api, connection, namespace, kubelet_oracle,
+                                                                          containers_image_oracle):
+    """The node's config.json is the global pull secret: after the service account's secrets, and read by CRI-O
+    itself when the kubelet has nothing (registry-1.docker.io is Docker Hub for containers/image only)."""
+    create_secret(api, namespace, "quay", {"auths": {"quay.io/org": entry("sa-user", PASSWORD)}})
+    set_image_pull_secrets(api, namespace, "default", ["quay"])
+    global_auths = {"quay.io": entry("global-user", GLOBAL_PASSWORD),
+                    "registry-1.docker.io": dc.build_entry(auth=base64.b64encode(b"hub-global:" + GLOBAL_PASSWORD.encode()).decode()),
+                    "userpass.example.com": {"username": "kubelet-only", "password": GLOBAL_PASSWORD}}
+    create_secret(api, namespace, "node-pull-secret", {"auths": global_auths})
+    images = ["quay.io/org/app", "quay.io/public/app", "nginx", "userpass.example.com/app", "nothing.example.com/app"]
+    run = info(connection, namespace=namespace, images=images, include_global=True, global_namespace=namespace,
+               global_name="node-pull-secret")
+    assert not run.failed, run.msg
+    pulls = dict((p["image"], p) for p in run.result["namespaces"][0]["pulls"])
+    assert [(a["from"], a["username"]) for a in pulls["quay.io/org/app"]["attempts"]] == [
+        ("service_account", "sa-user"), ("global_pull_secret", "global-user")]
+    assert [(a["from"], a["username"]) for a in pulls["quay.io/public/app"]["attempts"]] == [("global_pull_secret", "global-user")]
+    hub = pulls["nginx"]
+    assert hub["attempts"] == [] and [a["username"] for a in hub["runtime"]["answers"]] == ["hub-global"]
+    kubelet_only = pulls["userpass.example.com/app"]
+    assert [a["username"] for a in kubelet_only["attempts"]] == ["kubelet-only"]
+    assert any("usable by one consumer only" in n for n in kubelet_only["notes"])
+    assert pulls["nothing.example.com/app"]["anonymous"]
+    # the global pull secret is judged by containers/image: it cannot use the username/password-only entry
+    problems = run.result["global_pull_secret"]["problems"]
+    assert ("containers-image", "userpass.example.com", "no-credential") in [(p["consumer"], p["key"], p["code"]) for p in problems]
+
+    secrets = server_pull_secrets(api, namespace, "default")
+    node_config = base64.b64decode(api.get("%s/node-pull-secret" % secrets_path(namespace))["data"][".dockerconfigjson"])
+    for pull in pulls.values():
+        assert_agrees_with_the_oracles(pull, secrets, node_config, kubelet_oracle, containers_image_oracle)
+
+
+def test_images_with_the_seeded_cluster_pull_secret_proven_on_the_oracles(api, cluster, connection, namespace,
+                                                                          kubelet_oracle, containers_image_oracle):
+    images = ["quay.io/openshift-release-dev/ocp-release:4.18", "registry.redhat.io/ubi9/ubi", "nginx",
+              "registry.example.com/app"]
+    with seeded_cluster_config(api, cluster) as seeded:
+        run = info(connection, namespace=namespace, images=images)
+        node_config = base64.b64decode(seeded["data"][".dockerconfigjson"])
+    assert not run.failed, run.msg
+    assert run.result["global_pull_secret"] is None  # include_global=false: read for images only, not reported
+    for pull in run.result["namespaces"][0]["pulls"]:
+        assert all(a["from"] == "global_pull_secret" for a in pull["attempts"])
+        assert_agrees_with_the_oracles(pull, [], node_config, kubelet_oracle, containers_image_oracle)
+    assert len(ORACLE_COMPARISONS) >= 4

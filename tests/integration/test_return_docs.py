@@ -56,7 +56,8 @@ def args_for(module, connection, namespace):
                                      verify=True),
         "global_pull_secret": dict(connection, registries=[dict(registry, server="docs.example.com")]),
         "registry_access_info": dict(connection, namespace=namespace,
-                                     can_pull=[{"service_account": "%s:default" % namespace, "from_namespace": namespace}]),
+                                     can_pull=[{"service_account": "%s:default" % namespace, "from_namespace": namespace}],
+                                     images=["quay.io/openshift/app:1", "nginx"]),
     }[module]
 
 
