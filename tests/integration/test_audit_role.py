@@ -18,7 +18,7 @@ MODULE_AGENT = "ocp.registry_access/"
 # Fingerprints are keyed, by a random key per report unless one is given: with this one, two reports of the same
 # cluster state are identical.
 FINGERPRINT_KEY = register_secret("fake-audit-role-fingerprint-key-8d1f6b2a4c")
-READ_TASK = "Read pull secrets, service account links, image pullers and the global pull secret"
+READ_TASK = "Read pull secrets, service account links, image pullers, the global pull secret, and explain the pulls"
 
 
 def report_files(report_dir):
@@ -56,6 +56,7 @@ def audit_vars(a, b, report_dir):
     return [{"audit_namespaces": [a, b], "audit_fingerprint_key": FINGERPRINT_KEY},
             {"audit_can_pull": [{"service_account": "%s:default" % a, "from_namespace": b},
                                 {"service_account": "%s:default" % b, "from_namespace": a}]},
+            {"audit_images": ["privateregistry.example.com/app:1", "quay.io/org/app", "elsewhere.example.com/app"]},
             "audit_report_dir=%s" % report_dir, "audit_global_namespace=%s" % b, "audit_global_name=global-copy"]
 
 
@@ -81,6 +82,12 @@ def test_audit_playbook_writes_json_and_markdown_reports(audit, cluster, audited
     assert [(r["server"], r["username"]) for r in report["global_pull_secret"]["registries"]] == [("quay.io", "quay-user")]
     assert report["problems"] == ["service account %s/default references pull secret gone, which does not exist" % a]
     assert report["summary"]["dangling_references"] == 1
+    # why ImagePullBackOff: the default service account's secret for its registry, the global pull secret for quay.io
+    pulls = dict((p["image"], p) for p in ns_a["pulls"])
+    assert [(t["from"], t["secret"], t["username"]) for t in pulls["privateregistry.example.com/app:1"]["attempts"]] == [
+        ("service_account", "private-registry", "developer@example.com")]
+    assert [(t["from"], t["username"]) for t in pulls["quay.io/org/app"]["attempts"]] == [("global_pull_secret", "quay-user")]
+    assert pulls["elsewhere.example.com/app"]["anonymous"]
 
     markdown = md_file.read_text()
     assert "# Registry access audit: localhost" in markdown
@@ -90,6 +97,11 @@ def test_audit_playbook_writes_json_and_markdown_reports(audit, cluster, audited
     assert "`system:serviceaccount:%s:default` | `%s` | yes |" % (a, b) in markdown
     assert "## Global pull secret" in markdown and "`%s/global-copy`" % b in markdown
     assert "| `quay.io` | quay-user | owner@example.com |" in markdown
+    assert "### Image pulls (as service account `default`)" in markdown and "#### `quay.io/org/app`" in markdown
+    assert "| 1 | service account | `private-registry` | `privateregistry.example.com` | developer@example.com |" in markdown
+    assert "| 1 | global pull secret | - | `quay.io` | quay-user |" in markdown
+    assert "No credential: the image is pulled anonymously." in markdown
+    assert "pull secret gone does not exist: the kubelet skips it" in markdown
     # the reports hold usernames: private to their owner; no credential in them
     assert_no_leak(json_file.read_text() + markdown)
     assert stat.S_IMODE(os.stat(json_file).st_mode) == 0o600
