@@ -1,8 +1,8 @@
-"""The collection's "explain a pull" (module_utils/_credential_lookup.explain_pull, behind registry_access_info's
-images:) names the credentials the real kubelet sends, in the order it sends them.
+"""The collection's "explain a pull" (registry_access_info's images:, run as Ansible runs it) names the credentials
+the real kubelet sends, in the order it sends them.
 
 Each case links two pull secrets (written by pull_secret) to a namespace's default service account,
-starts a pod, and compares explain_pull's `attempts` for the pod's secrets with the user names the
+starts a pod, and compares the module's `attempts` for the image with the user names the
 registry (RecordingRegistry: Basic auth, any authenticated user may pull) saw, in order: the kubelet
 tries the credentials one by one until the registry accepts one, so the registry sees exactly the
 attempts up to the first right password — and the pod runs if and only if there is one.
@@ -13,8 +13,6 @@ import json
 import os
 
 import pytest
-
-from ansible_collections.ocp.registry_access.plugins.module_utils._credential_lookup import explain_pull
 
 from helpers.integrated_registry import RecordingRegistry
 from helpers.pods import IMAGE_REPOSITORY, assert_refused_401, assert_runs
@@ -41,14 +39,14 @@ def recording_registry(api, node, tmp_path_factory, image_layout):
     registry.stop()
 
 
-def pod_secrets(api, namespace, pod):
-    """The pod's pull secrets as explain_pull takes them: {name, type, data: {key: decoded bytes}}, in pod order."""
-    secrets = []
-    for ref in pod["spec"].get("imagePullSecrets") or []:
-        secret = api.get("/api/v1/namespaces/%s/secrets/%s" % (namespace, ref["name"]))
-        secrets.append({"name": ref["name"], "type": secret["type"],
-                        "data": {k: base64.b64decode(v) for k, v in (secret.get("data") or {}).items()}})
-    return secrets
+def explain(connection, namespace, image, global_name="none"):
+    """registry_access_info's answer for image as the namespace's default service account; global_name: the secret
+    of the namespace standing for the global pull secret (none: nodes without a config.json)."""
+    run = run_module("registry_access_info", dict(connection, namespace=namespace, images=[image], include_global=False,
+                                                  global_namespace=namespace, global_name=global_name))
+    assert not run.failed, run.msg
+    [answer] = run.result["namespaces"][0]["pulls"]
+    return answer
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -69,19 +67,19 @@ def test_explain_pull_names_what_the_kubelet_sends(api, connection, namespace, n
         outcome = assert_refused_401(api, namespace, node, image)
     seen = recording_registry.claimed_users(since)
 
-    answer = explain_pull(pod_secrets(api, namespace, outcome.pod), image)
+    answer = explain(connection, namespace, image)
     assert answer["error"] is None
     predicted = [attempt["username"] for attempt in answer["attempts"]]
-    assert all(not attempt.get("password") for attempt in answer["attempts"]), "explain_pull must never hold a password"
+    assert all("password" not in attempt for attempt in answer["attempts"]), "the answer must never hold a password"
     expected = []
     for user in predicted:
         expected.append(user)
         if user in valid:
             break
     if answer["ordered"]:
-        assert seen == expected, "explain_pull predicted %s, the registry saw %s" % (predicted, seen)
+        assert seen == expected, "the module predicted %s, the registry saw %s" % (predicted, seen)
     else:
-        assert set(seen) == set(expected), "explain_pull predicted %s (unordered), the registry saw %s" % (predicted, seen)
+        assert set(seen) == set(expected), "the module predicted %s (unordered), the registry saw %s" % (predicted, seen)
 
 
 def test_explain_pull_puts_the_nodes_credentials_after_the_pods(api, connection, namespace, node, recording_registry,
@@ -103,7 +101,11 @@ def test_explain_pull_puts_the_nodes_credentials_after_the_pods(api, connection,
         since = len(recording_registry.claims)
         outcome = assert_runs(api, namespace, node, image, timings)
         seen = recording_registry.claimed_users(since)
-        answer = explain_pull(pod_secrets(api, namespace, outcome.pod), image, global_pull_secret=node_config)
+        # the module reads the global pull secret from a Secret: the same document, in the test's namespace
+        api.create("/api/v1/namespaces/%s/secrets" % namespace, {
+            "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson", "metadata": {"name": "node-config"},
+            "data": {".dockerconfigjson": base64.b64encode(node_config).decode()}})
+        answer = explain(connection, namespace, image, global_name="node-config")
         assert [a["username"] for a in answer["attempts"]] == seen == ["fake-alice", "fake-dave"]
         assert answer["ordered"]
     finally:
