@@ -514,3 +514,18 @@ def test_images_with_the_seeded_cluster_pull_secret_proven_on_the_oracles(api, c
         assert all(a["from"] == "global_pull_secret" for a in pull["attempts"])
         assert_agrees_with_the_oracles(pull, [], node_config, kubelet_oracle, containers_image_oracle)
     assert len(ORACLE_COMPARISONS) >= 4
+
+
+def test_images_two_spellings_of_one_registry_have_several_orders_proven_on_the_oracles(
+        api, connection, namespace, kubelet_oracle, containers_image_oracle):
+    create_secret(api, namespace, "two", {"auths": {"quay.io": entry("old-user", OTHER_PASSWORD),
+                                                    "https://quay.io": entry("new-user", PASSWORD)}})
+    set_image_pull_secrets(api, namespace, "default", ["two"])
+    run = info(connection, namespace=namespace, images=["quay.io/org/app"], global_namespace=namespace, global_name="none")
+    assert not run.failed, run.msg
+    [pull] = run.result["namespaces"][0]["pulls"]
+    assert not pull["ordered"] and sorted(a["username"] for a in pull["attempts"]) == ["new-user", "old-user"]
+    assert any(n.startswith("several possible orders") for n in pull["notes"])
+    assert [p["code"] for p in run.result["namespaces"][0]["pull_secrets"][0]["problems"]].count("same-registry") == 2
+    assert_agrees_with_the_oracles(pull, server_pull_secrets(api, namespace, "default"), None, kubelet_oracle,
+                                   containers_image_oracle)
