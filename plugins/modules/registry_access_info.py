@@ -372,7 +372,9 @@ namespaces:
           returned: always
           sample: default
         repository:
-          description: The repository the kubelet looks credentials up for (Docker Hub images get C(docker.io/library/)), or null when the image reference does not parse.
+          description:
+            - The repository the kubelet looks credentials up for (Docker Hub images get C(docker.io/library/)), or null
+              when the image reference does not parse.
           type: str
           returned: always
           sample: quay.io/my-org/app

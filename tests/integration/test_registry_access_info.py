@@ -416,9 +416,9 @@ def test_images_explains_the_credentials_the_kubelet_tries_in_order_proven_on_th
     images = ["registry.example.com/team/app:1", "registry.example.com/other/app", "nginx", "docker.io/library/nginx:1",
               "elsewhere.example.com/app", "Not A Valid Image"]
     # no global pull secret (one that does not exist): nodes without a config.json
-    run = run_module("registry_access_info", dict(connection, namespace=namespace, images=images, include_global=False,
-                                                global_namespace=namespace, global_name="none",
-                                                fingerprint_key=FINGERPRINT_KEY), verbosity=4)
+    args = dict(connection, namespace=namespace, images=images, include_global=False, global_namespace=namespace,
+                global_name="none", fingerprint_key=FINGERPRINT_KEY)
+    run = run_module("registry_access_info", args, verbosity=4)
     assert not run.failed and not run.changed, run.msg
     pulls = dict((p["image"], p) for p in run.result["namespaces"][0]["pulls"])
     assert list(pulls) == images
@@ -444,7 +444,7 @@ def test_images_explains_the_credentials_the_kubelet_tries_in_order_proven_on_th
 
 
 def test_images_a_secret_that_fails_to_parse_fails_the_whole_pull(api, connection, namespace, kubelet_oracle,
-                                                                   containers_image_oracle):
+                                                                  containers_image_oracle):
     create_secret(api, namespace, "good", {"auths": {"quay.io": entry("u", PASSWORD)}})
     create_secret(api, namespace, "broken", {"auths": {"quay.io": {"auth": "%s!" % OTHER_PASSWORD}}})
     set_image_pull_secrets(api, namespace, "default", ["good", "broken"])
