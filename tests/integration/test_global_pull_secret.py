@@ -365,15 +365,14 @@ def test_hosted_control_plane_needs_the_additional_pull_secret(api, audit, gps, 
 # -- bad input: a clear failure and nothing written -------------------------------------------------
 
 BAD_INPUTS = [
-    ("scheme in server", dict(registries=[private_registry(server="https://newregistry.example.com")]), "https://"),
     ("@ in server", dict(registries=[private_registry(server="robot@newregistry.example.com")]), "'@'"),
     ("tag in server", dict(registries=[private_registry(server="newregistry.example.com/team/app:latest")]),
-     "':' after the first '/'"),
+     "does not name a registry or repository"),
     ("digest in server", dict(registries=[private_registry(server="newregistry.example.com/app@sha256:0123")]), "'@'"),
     ("empty server", dict(registries=[private_registry(server="")]), "empty"),
     ("empty server to remove", dict(registries=[dict(server="")], state="absent"), "empty"),
     ("auth not base64", dict(registries=[dict(server="newregistry.example.com", auth="%%%not-base64%%%")]), "base64"),
-    ("auth without colon", dict(registries=[dict(server="newregistry.example.com", auth=b64("nocolon"))]), "':'"),
+    ("auth without colon", dict(registries=[dict(server="newregistry.example.com", auth=b64("nocolon"))]), "'username:password'"),
     ("content not JSON", dict(content="{not json"), "not valid JSON"),
     ("content with a bad auth", dict(content={"auths": {"quay.io": {"auth": "%%%"}}}), "base64"),
     ("content with no registry", dict(content={"auths": {}}), "no registry"),
@@ -414,10 +413,11 @@ def test_a_missing_secret_fails_clearly(audit, gps, namespace):
 
 
 def test_a_corrupt_secret_is_left_as_is_and_a_replacement_repairs_it(api, audit, gps, global_secret):
-    # the API server only lets valid JSON into a dockerconfigjson Secret: corrupt an auth value instead
+    # the API server only lets valid JSON into a dockerconfigjson Secret: give an auth the wrong JSON type instead
+    # (a value that is not base64 no longer makes the document unreadable: it is kept and warned about)
     good_raw, good = document(global_secret)
     broken = json.loads(good_raw)
-    broken["auths"]["quay.io"]["auth"] = "fake-not-base64!"
+    broken["auths"]["quay.io"]["auth"] = 12345
     corrupt = api.get(SECRET_PATH)
     corrupt["data"][".dockerconfigjson"] = b64(json.dumps(broken))
     corrupt = api.replace(SECRET_PATH, corrupt)
@@ -426,7 +426,7 @@ def test_a_corrupt_secret_is_left_as_is_and_a_replacement_repairs_it(api, audit,
         with audit.capture() as seen:
             run = gps(args)
         assert run.failed and "holds no valid docker config" in run.msg and "content or src" in run.msg
-        assert "registry 'quay.io': auth is not valid base64" in run.msg
+        assert "registry 'quay.io': auth is a JSON number, not a string" in run.msg
         assert write_events(seen) == []
         assert api.get(SECRET_PATH)["metadata"]["resourceVersion"] == corrupt["metadata"]["resourceVersion"]
 
@@ -446,5 +446,5 @@ def test_no_credential_in_verbose_output_or_failures(gps):
     gps(args, verbosity=4)
     run = gps(dict(registries=[dict(server="cloud.openshift.com", username="x", password=NEW_OWNER_TOKEN)]), verbosity=4)
     assert run.failed
-    run = gps(dict(registries=[private_registry(server="https://bad.example.com")]), verbosity=4)
+    run = gps(dict(registries=[private_registry(server="bad.example.com/app:tag")]), verbosity=4)
     assert run.failed

@@ -144,10 +144,10 @@ CASES = imported("pull_secret", PULL_SECRET_BAD_INPUTS, lambda ctx: dict(name="b
     Case("image_puller_binding: a RoleBinding of another role in the way", "image_puller_binding",
          in_ns(rolebinding_name="taken", service_accounts=["a:default"]), "exists for ClusterRole view", binding_of_another_role),
     # global_pull_secret (on a copy in the case's namespace)
-    Case("global_pull_secret: scheme in a new key", "global_pull_secret",
-         gps(registries=[registry(server="https://mirror.example.com")]), "must not start with https://", cluster_pull_secret),
+    # (a scheme in a new key is no longer bad input: it is written as the key the node looks up)
     Case("global_pull_secret: tag in a new key", "global_pull_secret",
-         gps(registries=[registry(server="mirror.example.com/team/app:v1")]), "':' after the first '/'", cluster_pull_secret),
+         gps(registries=[registry(server="mirror.example.com/team/app:v1")]), "does not name a registry or repository",
+         cluster_pull_secret),
     Case("global_pull_secret: auth not base64", "global_pull_secret",
          gps(registries=[dict(server="mirror.example.com", auth="%%%")]), "base64", cluster_pull_secret),
     Case("global_pull_secret: content not JSON", "global_pull_secret", gps(content="{not json"), "not valid JSON",
