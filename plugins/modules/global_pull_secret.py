@@ -20,11 +20,14 @@ description:
     is computed again from the fresh Secret, so no concurrent edit is lost.
   - Every field of every entry the module does not change is kept as it is, C(email) and fields unknown to the
     runtime included (C(oc registry login) drops them). An updated entry gets new credentials in C(auth) (and in
-    C(username) and C(password) where the entry has them) and keeps its other fields. Credentials are compared
-    decoded, so the same credentials are never rewritten.
-  - The document to write is checked before it is sent (valid JSON, an C(auths) object, every C(auth) decodes to
-    C(username:password)). A Secret whose document is corrupt is left as it is, and the module fails, unless a full
-    replacement (O(content) or O(src)) repairs it.
+    C(username) and C(password) where the entry has them) and keeps its other fields (other spellings such as
+    C(Auth) are dropped). An entry is unchanged when the node's container runtime reads the same credential from it,
+    so the same credentials are never rewritten.
+  - The document is read as the node's container runtime (containers/image) reads it. Entries it cannot use (a
+    C(null) entry, an empty key, an C(auth) without padding, C(username)/C(password) without C(auth)) are kept as
+    they are and reported as warnings; they do not block an edit. A Secret whose document the runtime cannot read
+    at all (not JSON, a field of the wrong type) is left as it is, and the module fails, unless a full replacement
+    (O(content) or O(src)) repairs it.
   - Changing, adding or removing the C(cloud.openshift.com) entry changes which OpenShift Cluster Manager account
     the cluster's Telemetry reports to; the module refuses it unless O(allow_telemetry_change=true).
   - On hosted control planes (HyperShift, ROSA with HCP, where Infrastructure C(cluster) has
@@ -62,9 +65,13 @@ options:
         description:
           - The registry key, C(host[:port][/path]); a path scopes the credentials to a namespace or repository of the
             registry, for example C(quay.io/repository-main).
-          - A new key must be what the node's container runtime (CRI-O) matches, without C(https://), C(@) or a tag
-            (C(:) after the first C(/)). An existing key of any form is matched as the kubelet normalises it
-            (C(https://quay.io) names C(quay.io)) and keeps its spelling.
+          - A new key is written as the node's container runtime (CRI-O, containers/image) looks it up;
+            C(https://) or C(http://), one C(/v1/) or C(/v2/) and a trailing C(/) are dropped, the host is lower-cased
+            and Docker Hub is written C(docker.io). A server with C(@) or a tag (C(:) after the first C(/)) is refused.
+          - Existing keys that serve the same registry for the runtime are updated instead, keeping their spelling;
+            C(docker.io), C(index.docker.io), C(registry-1.docker.io) and C(https://index.docker.io/v1/) are one
+            registry, and C(https://quay.io/org) serves all of C(quay.io). C(Quay.io) is another key, which serves
+            no image (image references are lower case).
         type: str
         required: true
       username:
@@ -85,7 +92,8 @@ options:
   state:
     description:
       - V(present) adds the registries of O(registries) or updates their credentials.
-      - V(absent) removes every key that names a server of O(registries).
+      - V(absent) removes every key that still serves a server of O(registries) for the node's container runtime
+        (all Docker Hub aliases; C(https://quay.io/org) for C(quay.io)), and a key spelled exactly as the server.
     type: str
     choices: [present, absent]
     default: present
@@ -93,7 +101,8 @@ options:
     description:
       - A whole docker config, as a dict or JSON string, that replaces the document of the pull secret (for example
         the data of a backup). The C(auths) layout and the legacy C(.dockercfg) layout are accepted.
-      - Keys the current document has are kept whatever their form; new keys are validated as for O(registries[].server).
+      - Keys the current document has are kept whatever their form; a new key must be one the node's container
+        runtime looks up as written (the message says which key to write instead).
       - Mutually exclusive with O(registries) and O(src).
     type: raw
   src:

@@ -17,8 +17,11 @@ description:
     service accounts for pulling images (C(imagePullSecrets)) or mounting (C(secrets)).
   - The idempotent equivalent of C(oc create secret docker-registry), C(oc create secret generic --from-file=.dockercfg=...),
     C(oc create secret generic --from-file=.dockerconfigjson=...) and C(oc secrets link <sa> <secret> --for=pull).
-  - Registry credentials are compared on their decoded content, with registry keys normalised as the kubelet does,
-    so a secret that already holds the same credentials is never rewritten.
+  - A Secret means what the kubelet reads from it. It is unchanged when the kubelet would try the same credentials
+    for every image (key spelling and base64 text do not count), so a usable entry written another way (unpadded or
+    wrapped C(auth), C(Auth)) is kept byte for byte; a Secret whose layout does not match its type (a
+    C(kubernetes.io/dockercfg) Secret holding an C(auths) object) gives the kubelet no registry and is rewritten.
+  - Entries the kubelet cannot use (for example one holding only an identity token) are reported as warnings.
   - Service accounts are updated by read-modify-write with the object's C(resourceVersion), retried on conflict;
     entries that others added (such as OpenShift's C(<sa>-dockercfg-*)) are kept in place.
   - Many namespaces are handled in one task with one list request per kind of object and parallel writes.
@@ -85,6 +88,9 @@ options:
         description:
           - The registry, C(host[:port][/path]), optionally with the C(https://) or C(http://) prefix that kubectl and the
             kubelet accept, for example Docker Hub's legacy key C(https://index.docker.io/v1/).
+          - Two keys are the same registry when the kubelet uses either for the same images, so C(docker.io),
+            C(index.docker.io) and C(https://index.docker.io/v1/) are one registry, while C(Quay.io) is not C(quay.io)
+            (the kubelet matches host names as written and image references are lower case).
         type: str
         required: true
       username:
@@ -114,8 +120,10 @@ options:
     type: path
   merge:
     description:
-      - V(false) makes the Secret hold exactly the given registries.
-      - V(true) adds or updates the given registries and keeps the others.
+      - V(false) makes the Secret hold exactly the given registries, one key per registry (a second spelling of a
+        registry, which the kubelet would also try, is dropped).
+      - V(true) adds or updates the given registries and keeps the others; a registry already served by a key is
+        updated under that key (every such key), never added under a second spelling.
     type: bool
     default: false
   service_accounts:
