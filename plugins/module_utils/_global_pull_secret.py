@@ -92,6 +92,15 @@ def _raw_document(secret):
         return None
 
 
+def _auths_of(document):
+    """(the auths value, the top-level keys spelling it) of a parsed document.
+
+    Go matches field names case-insensitively, the last spelling winning: "Auths" is the auths object too.
+    """
+    spellings = [k for k in document if k.lower() == 'auths'] if isinstance(document, dict) else []
+    return (document[spellings[-1]] if spellings else None), spellings
+
+
 def read_document(secret):
     """(DockerConfig, None) of a dockerconfigjson Secret, or (None, why) when the node's container runtime cannot read it.
 
@@ -109,11 +118,11 @@ def read_document(secret):
         document = json.loads(raw.decode('utf-8'))
     except ValueError:  # also UnicodeDecodeError
         return None, 'it is not valid JSON'
-    auths = document.get('auths') if isinstance(document, dict) else None
+    auths, spellings = _auths_of(document)
     if not isinstance(auths, dict):
         return None, "it has no 'auths' object"
     return dc.DockerConfig(auths=auths, layout='dockerconfigjson',
-                           extra=dict((k, v) for k, v in document.items() if k != 'auths')), None
+                           extra=dict((k, v) for k, v in document.items() if k not in spellings)), None
 
 
 def warnings(auths, extra=None):
@@ -136,7 +145,7 @@ def raw_auths(secret):
         document = json.loads(raw.decode('utf-8')) if raw is not None else None
     except ValueError:  # also UnicodeDecodeError
         return None
-    auths = document.get('auths') if isinstance(document, dict) else None
+    auths, _spellings = _auths_of(document)
     return auths if isinstance(auths, dict) else None
 
 

@@ -490,3 +490,13 @@ def test_an_auth_field_spelled_with_a_capital_is_replaced_cleanly():
     plan = plan_on({'auths': {'quay.io': {'Auth': b64('quay:old'), 'email': 'e@example.com'}}}, 'present',
                    {'quay.io': dc.build_entry(username='quay', password='fake-new')})
     assert written(plan)['auths']['quay.io'] == {'email': 'e@example.com', 'auth': b64('quay:fake-new')}
+
+
+def test_an_auths_object_spelled_with_a_capital_is_read_and_written_as_auths():
+    # Go's encoding/json reads "Auths" as the auths field (was: "no 'auths' object", every edit blocked)
+    plan = plan_on({'Auths': {'quay.io': QUAY}}, 'present', {'new.example.com': NEW})
+    assert written(plan) == {'auths': {'quay.io': QUAY, 'new.example.com': NEW}}
+
+
+def test_the_credentials_of_an_auths_object_spelled_with_a_capital_are_hidden():
+    assert QUAY['auth'] in gps.secret_values_of(secret({'Auths': {'quay.io': QUAY}}))
