@@ -500,3 +500,8 @@ def test_an_auths_object_spelled_with_a_capital_is_read_and_written_as_auths():
 
 def test_the_credentials_of_an_auths_object_spelled_with_a_capital_are_hidden():
     assert QUAY['auth'] in gps.secret_values_of(secret({'Auths': {'quay.io': QUAY}}))
+
+
+def test_a_null_entry_is_replaced_when_its_registry_is_given():
+    plan = plan_on(ODD_DOCUMENT, 'present', {'broken.example.com': NEW})
+    assert plan.updated == ['broken.example.com'] and written(plan)['auths']['broken.example.com'] == NEW
