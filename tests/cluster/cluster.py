@@ -25,6 +25,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager")
 READY_TIMEOUT = 120
+# What a real cluster's CA and serving certificates carry (openssl req -addext arguments, and an
+# x509 -extfile prefix); tests/node/node.py signs with the same CA.
+CA_EXTENSIONS = ("-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+                 "-addext", "subjectKeyIdentifier=hash")
+SERVING_EXTENSIONS = ("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+                      "extendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")
 
 
 class ClusterError(Exception):
@@ -174,10 +180,12 @@ class Cluster:
         def openssl(*args):
             subprocess.run(("openssl",) + args, cwd=pki, check=True, capture_output=True)
 
+        # Extensions as a real cluster's CA and serving certificate carry them, so strict X.509
+        # verification (Python 3.13's default) accepts the chain.
         openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
-                "-days", "3650", "-subj", "/CN=ocp-registry-access-test-ca")
+                "-days", "3650", "-subj", "/CN=ocp-registry-access-test-ca", *CA_EXTENSIONS)
         with open(os.path.join(pki, "san.cnf"), "w") as f:
-            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\n")
+            f.write(SERVING_EXTENSIONS + "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\n")
         openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "apiserver.key", "-out", "apiserver.csr",
                 "-subj", "/CN=kube-apiserver")
         openssl("x509", "-req", "-in", "apiserver.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",

@@ -67,7 +67,8 @@ class TokenServer(object):
                       "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
         with open(os.path.join(self.dir, "server.ext"), "w") as f:
             f.write("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
-                    "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n")
+                    "extendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
+                    "subjectAltName=IP:127.0.0.1\n")
         self._openssl("x509", "-req", "-in", "server.csr", "-CA", self.ca_cert, "-CAkey", self.ca_key, "-CAcreateserial",
                       "-CAserial", os.path.join(self.dir, "ca.srl"), "-out", "server.crt", "-days", "2", "-extfile", "server.ext")
         with open(os.path.join(self.dir, "signing.key"), "rb") as f:

@@ -103,11 +103,13 @@ class Registry:
         ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
         _run([OPENSSL_BIN, "req", "-x509"] + ec + [
             "-keyout", p("ca.key"), "-out", self.ca_cert, "-days", "2", "-subj", "/CN=ocp-registry-access test registry CA",
-            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            "-addext", "subjectKeyIdentifier=hash"])
         _run([OPENSSL_BIN, "req", "-new"] + ec + ["-keyout", p("server.key"), "-out", p("server.csr"), "-subj", "/CN=127.0.0.1"])
         with open(p("server.ext"), "w") as f:
             f.write("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
-                    "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n")
+                    "extendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
+                    "subjectAltName=IP:127.0.0.1\n")
         _run([OPENSSL_BIN, "x509", "-req", "-in", p("server.csr"), "-CA", self.ca_cert, "-CAkey", p("ca.key"),
               "-CAcreateserial", "-out", p("server.crt"), "-days", "2", "-extfile", p("server.ext")])
 

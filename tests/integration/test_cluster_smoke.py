@@ -1,11 +1,34 @@
 """The local control plane is real: version, controllers, authentication, RBAC and audit."""
 
+import socket
+import ssl
+import subprocess
+import urllib.parse
+
+import pytest
+
 from helpers.kube import unique
 from helpers.mco import cluster_config_lock
 
 
 def test_version_is_kubernetes_1_36(api):
     assert api.get("/version")["gitVersion"].startswith("v1.36.")
+
+
+def test_strict_x509_verification_accepts_cluster_certificate(cluster):
+    """Python 3.13 verifies with VERIFY_X509_STRICT by default; the CA and serving cert must be made as a real
+    cluster's are (critical basicConstraints, keyUsage, key identifiers) for modules to connect there."""
+    ca_key_usage = subprocess.run(["openssl", "x509", "-in", cluster.ca_cert, "-noout", "-ext", "keyUsage"],
+                                  check=True, capture_output=True, text=True).stdout
+    if "Certificate Sign" not in ca_key_usage:
+        pytest.skip("the cluster's CA predates strict-verification PKI (no keyUsage); "
+                    "restart the cluster: make cluster-down cluster")
+    ctx = ssl.create_default_context(cafile=cluster.ca_cert)
+    ctx.verify_flags |= ssl.VERIFY_X509_STRICT
+    server = urllib.parse.urlsplit(cluster.server)
+    with socket.create_connection((server.hostname, server.port), timeout=10) as sock:
+        with ctx.wrap_socket(sock, server_hostname=server.hostname) as tls:
+            assert tls.getpeercert()["subject"] == ((("commonName", "kube-apiserver"),),)
 
 
 def test_new_namespace_gets_default_service_account_from_controller(api, namespace):

@@ -293,14 +293,16 @@ class Node:
         openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "kubelet-client.key", "-out", "kubelet-client.csr",
                 "-subj", "/O=system:nodes/CN=system:node:%s" % self.name)
         with open(os.path.join(pki, "client.ext"), "w") as f:
-            f.write("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n")
+            f.write("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n"
+                    "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")
         openssl("x509", "-req", "-in", "kubelet-client.csr", "-CA", ca_crt, "-CAkey", ca_key, "-CAcreateserial",
                 "-CAserial", os.path.join(pki, "ca.srl"), "-out", "kubelet-client.crt", "-days", "30", "-extfile", "client.ext")
         openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "kubelet.key", "-out", "kubelet.csr",
                 "-subj", "/CN=%s" % self.name)
         with open(os.path.join(pki, "serving.ext"), "w") as f:
             f.write("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
-                    "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:%s\n" % self.name)
+                    "extendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
+                    "subjectAltName=IP:127.0.0.1,DNS:%s\n" % self.name)
         openssl("x509", "-req", "-in", "kubelet.csr", "-CA", ca_crt, "-CAkey", ca_key, "-CAserial", os.path.join(pki, "ca.srl"),
                 "-out", "kubelet.crt", "-days", "30", "-extfile", "serving.ext")
         config = {
