@@ -412,6 +412,23 @@ def _check_tls_files(connection):
                           % (connection.ca_cert, connection.client_cert, connection.client_key, one_line(e)))
 
 
+def _certificate_rejection(error):
+    """What verification found wrong with the server's certificate, if that is why error happened, else None.
+
+    urllib3 wraps the ssl.SSLCertVerificationError (in SSLError, ProxyError, MaxRetryError), so the
+    causes and arguments are searched."""
+    pending, seen = [error], set()
+    while pending:
+        e = pending.pop()
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return getattr(e, 'verify_message', None) or getattr(e, 'reason', None) or str(e)
+        pending.extend([e.__cause__, e.__context__, getattr(e, 'reason', None)] + list(e.args))
+    return None
+
+
 class Client(object):
     """Raw JSON requests to the API server, with retries and safe errors."""
 
@@ -485,6 +502,11 @@ class Client(object):
                 raise ApiError(None, None, 'host %s is not a valid URL: %s' % (self.conn.host, self.redact(one_line(str(e)))),
                                method, path)
             except (urllib3.exceptions.HTTPError, OSError) as e:
+                rejected = _certificate_rejection(e)
+                if rejected is not None:  # the same certificate comes back on every attempt: no use retrying
+                    raise ApiError(None, None, 'the API server certificate at %s failed verification: %s; set ca_cert '
+                                   'to the CA that signed it, or validate_certs to false to skip verification'
+                                   % (self.conn.host, self.redact(one_line(self.redact(rejected)))), method, path)
                 if attempt < MAX_ATTEMPTS:
                     self._backoff(attempt)
                     continue

@@ -397,3 +397,24 @@ def test_absent_that_takes_every_grant_away_reports_no_remaining_access(api, con
     assert run.result["access_remains"] == []
     assert [(c["allowed"], c["access_remains"], c["note"]) for c in run.result["verification"]] == [(False, False, None)]
     assert not any("access remains" in w for w in run.result.get("warnings") or [])
+
+
+def test_ca_that_does_not_sign_the_api_server_fails_at_once_in_one_line(cluster, namespace, tmp_path):
+    """A certificate verification failure is the same on every attempt: the module says what is wrong and which
+    options to change, without the six retries (whose backoff alone takes over 3 s) a dropped connection gets."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", str(tmp_path / "other-ca.key"), "-out", str(tmp_path / "other-ca.crt"), "-days", "1",
+                    "-subj", "/CN=a CA that did not sign the API server",
+                    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+                   check=True, capture_output=True)
+    args = dict(host=cluster.server, api_key=register_secret(cluster.admin_token), ca_cert=str(tmp_path / "other-ca.crt"),
+                namespace=namespace, include_global=False)
+    started = time.monotonic()
+    run = run_module("registry_access_info", args)
+    elapsed = time.monotonic() - started
+    assert run.failed
+    assert run.msg.endswith("the API server certificate at %s failed verification: unable to get local issuer "
+                            "certificate; set ca_cert to the CA that signed it, or validate_certs to false to skip "
+                            "verification" % cluster.server), run.msg
+    assert "\n" not in run.msg and "attempts" not in run.msg
+    assert elapsed < 3.0, "%.1f s: retried?" % elapsed

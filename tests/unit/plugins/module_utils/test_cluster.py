@@ -2,11 +2,13 @@
 
 import json
 import os
+import ssl
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import urllib3
 import yaml
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _cluster as cl
@@ -262,6 +264,52 @@ def test_connection_refused_is_retried_then_reported():
     client = cl.Client(cl.Connection("http://127.0.0.1:1"), sleep=lambda s: None)
     with pytest.raises(cl.ApiError, match="cannot reach the API server"):
         client.request("GET", "/x")
+
+
+def certificate_rejected(verify_message):
+    error = ssl.SSLCertVerificationError(
+        1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: %s (_ssl.c:1006)" % verify_message)
+    error.verify_message, error.verify_code = verify_message, 79
+    return error
+
+
+class _RaisingHttp(object):
+    """Stands in for the urllib3 pool: every request raises the same error."""
+
+    def __init__(self, error):
+        self.error, self.calls = error, 0
+
+    def request(self, *args, **kwargs):
+        self.calls += 1
+        raise self.error
+
+
+@pytest.mark.parametrize("wrap", [
+    lambda e: urllib3.exceptions.SSLError(e),
+    lambda e: urllib3.exceptions.ProxyError("Unable to connect to proxy", urllib3.exceptions.SSLError(e)),
+    lambda e: urllib3.exceptions.MaxRetryError(None, "/version", urllib3.exceptions.SSLError(e)),
+], ids=["ssl-error", "proxy-error", "max-retry-error"])
+def test_certificate_strict_verification_rejects_fails_at_once_in_one_line(wrap):
+    client = cl.Client(cl.Connection("https://api.example.test:6443"))
+    slept = sleeps_of(client)
+    client.http = _RaisingHttp(wrap(certificate_rejected("CA cert does not include key usage extension")))
+    with pytest.raises(cl.ApiError) as err:
+        client.request("GET", "/version")
+    message = str(err.value)
+    assert client.http.calls == 1 and slept == []
+    assert message == ("GET /version: the API server certificate at https://api.example.test:6443 failed verification: "
+                       "CA cert does not include key usage extension; set ca_cert to the CA that signed it, "
+                       "or validate_certs to false to skip verification")
+    assert "\n" not in message
+
+
+def test_other_tls_errors_are_still_retried():
+    client = cl.Client(cl.Connection("https://api.example.test:6443"))
+    slept = sleeps_of(client)
+    client.http = _RaisingHttp(urllib3.exceptions.SSLError(ssl.SSLEOFError(8, "EOF occurred in violation of protocol")))
+    with pytest.raises(cl.ApiError, match="cannot reach the API server .* after %d attempts" % cl.MAX_ATTEMPTS):
+        client.request("GET", "/version")
+    assert client.http.calls == cl.MAX_ATTEMPTS and len(slept) == cl.MAX_ATTEMPTS - 1
 
 
 def url_of(server):
