@@ -285,7 +285,7 @@ class _RaisingHttp(object):
 
 
 @pytest.mark.parametrize("wrap", [
-    lambda e: urllib3.exceptions.SSLError(e),
+    urllib3.exceptions.SSLError,
     lambda e: urllib3.exceptions.ProxyError("Unable to connect to proxy", urllib3.exceptions.SSLError(e)),
     lambda e: urllib3.exceptions.MaxRetryError(None, "/version", urllib3.exceptions.SSLError(e)),
 ], ids=["ssl-error", "proxy-error", "max-retry-error"])
