@@ -4,6 +4,7 @@ credential's variables, env/extravars, env/cmdline, inventory/, project/), a che
 report) and then a run job. AWX keeps every job event for good, so every file under artifacts/ is scanned for
 every credential the jobs were given."""
 
+import base64
 import json
 import os
 import shutil
@@ -11,6 +12,7 @@ import stat
 import sys
 
 import ansible_runner
+import jinja2.sandbox
 import yaml
 
 from helpers.runner import BIN, REPO, find_leaks, register_secret
@@ -56,8 +58,19 @@ def private_data_dir(tmp_path, credential_env):
     return pdd
 
 
+class _UnsafeText(str):
+    """A string AWX writes as !unsafe: an injected credential value, never templated again."""
+
+
+class _ExtravarsDumper(yaml.SafeDumper):
+    pass
+
+
+_ExtravarsDumper.add_representer(_UnsafeText, lambda dumper, text: dumper.represent_scalar("!unsafe", str(text)))
+
+
 def run_job(pdd, ident, playbook, extravars, cmdline):
-    (pdd / "env" / "extravars").write_text(yaml.safe_dump(extravars))
+    (pdd / "env" / "extravars").write_text(yaml.dump(extravars, Dumper=_ExtravarsDumper))
     (pdd / "env" / "cmdline").write_text(cmdline)
     # suppress_env_files: AWX's default (AWX_RUNNER_OMIT_ENV_FILES), so the environment with the credential's
     # token is not written under artifacts/.
@@ -158,3 +171,55 @@ def test_enforce_check_job_then_run_job_then_audit_job_as_awx_runs_them(api, aud
         assert find_leaks(json.dumps(recorded)) == []
     assert find_leaks(report_text) == []
     assert find_leaks(json.dumps([e for job in (check, run, again, audit_job) for e in job.events])) == []
+
+
+CREDENTIAL_TYPE = os.path.join(REPO, "docs", "awx-credential-type.yml")
+
+
+def inject_registry_credential(inputs):
+    """The extra variables AWX injects for a credential of docs/awx-credential-type.yml: each injector rendered
+    with Jinja2 in a sandbox over the credential's inputs, and marked unsafe."""
+    with open(CREDENTIAL_TYPE) as f:
+        credential_type = yaml.safe_load(f)
+    field_ids = {field["id"] for field in credential_type["inputs"]["fields"]}
+    assert set(credential_type["inputs"]["required"]) <= field_ids and set(inputs) <= field_ids
+    environment = jinja2.sandbox.ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined)
+    return {name: _UnsafeText(environment.from_string(template).render(**inputs))
+            for name, template in credential_type["injectors"]["extra_vars"].items()}
+
+
+def test_registry_credential_type_marks_the_password_secret_and_injects_extra_vars_only():
+    with open(CREDENTIAL_TYPE) as f:
+        credential_type = yaml.safe_load(f)
+    secret_fields = [field["id"] for field in credential_type["inputs"]["fields"] if field.get("secret")]
+    assert secret_fields == ["password"]
+    assert set(credential_type["injectors"]) == {"extra_vars"}  # no env var or file a task could print
+    assert inject_registry_credential({"server": "r.example.com", "username": "u", "password": "p"}) == {
+        "registry_access_registry_server": "r.example.com", "registry_access_registry_username": "u",
+        "registry_access_registry_password": "p", "registry_access_registry_email": ""}
+
+
+def test_registry_credential_injected_as_awx_does_runs_the_project_access_role(api, cluster, namespace_factory,
+                                                                               tmp_path):
+    namespace = namespace_factory("awx-regcred")
+    pdd = private_data_dir(tmp_path, bearer_token_credential(api, cluster, namespace, str(tmp_path)))
+    password = register_secret("fake-awx-credtype-pass-{{ 9d2e }}")  # braces: an unsafe value is not templated
+    injected = inject_registry_credential({"server": "creds.example.com", "username": "awx-robot",
+                                           "password": password})
+    job_vars = {"project_access_pull_secrets": [{
+        "name": "from-credential", "namespace": namespace, "service_accounts": ["default"],
+        "registries": [{"server": "{{ registry_access_registry_server }}",
+                        "username": "{{ registry_access_registry_username }}",
+                        "password": "{{ registry_access_registry_password }}"}]}]}
+    job = run_job(pdd, "credential", "playbooks/enforce.yml", dict(job_vars, **injected), "--diff")
+    assert (job.status, job.rc) == ("successful", 0), job.stdout.read()[-3000:]
+    secret = api.get("/api/v1/namespaces/%s/secrets/from-credential" % namespace)
+    config = json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))
+    assert config["auths"]["creds.example.com"]["username"] == "awx-robot"
+    assert config["auths"]["creds.example.com"]["password"] == password
+    assert base64.b64decode(config["auths"]["creds.example.com"]["auth"]).decode() == "awx-robot:" + password
+    leaks = [hit for hit in artifact_leaks(pdd) if not hit[0].endswith(os.sep + "command")]
+    assert leaks == []
+    recorded = json.loads((pdd / "artifacts" / "credential" / "command").read_text())
+    recorded["env"].pop("K8S_AUTH_API_KEY")
+    assert find_leaks(json.dumps(recorded)) == []
