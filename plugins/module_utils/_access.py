@@ -11,8 +11,7 @@ Pure functions over objects read from the server. Every view is built from summa
 (registries, usernames, emails, fingerprints), never from credential fields.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import base64
 import binascii

@@ -13,8 +13,7 @@ retries on 429, 5xx and dropped connections; optimistic read-modify-write retrie
 errors as one-line messages with credentials redacted.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import copy
 import json
@@ -26,7 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
-from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode
 
 try:
     import urllib3
@@ -82,7 +81,7 @@ class ApiError(Exception):
     """An API request that failed; str() is one line, safe to show."""
 
     def __init__(self, status, reason, message, method=None, path=None):
-        super(ApiError, self).__init__(message)
+        super().__init__(message)
         self.status = status
         self.reason = reason
         self.message = message
@@ -206,7 +205,7 @@ class ClusterModule(AnsibleModule):
     """
 
     def _load_params(self):
-        super(ClusterModule, self)._load_params()
+        super()._load_params()
         if isinstance(self.params, dict):
             self.no_log_values.update(connection_secret_values(self.params))
             # AnsibleModule collects the no_log options' values only if every option validates: one bad

@@ -11,8 +11,7 @@ Pure logic, no I/O. Error messages name the registry key and what is wrong, neve
 or the raw document.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import base64
 import collections

@@ -13,8 +13,7 @@ MachineConfigPools have rolled out a new rendered config. The module only reads,
 writes, so check mode, diffs and the unit tests share them with the real run.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import base64
 import collections

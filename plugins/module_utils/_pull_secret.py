@@ -11,8 +11,7 @@ Pure functions over the objects read from the server (plus the service account w
 reads), so check mode, diffs and the unit tests share them with the real run.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import base64
 import copy

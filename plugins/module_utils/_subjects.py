@@ -12,8 +12,7 @@ them. The planners are pure: they take the RoleBindings listed in one namespace 
 to create, update or delete, so check mode, diff mode and the unit tests share them.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import copy
 import re

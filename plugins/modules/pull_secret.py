@@ -4,8 +4,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: pull_secret
@@ -364,7 +363,7 @@ class WriteFailed(Exception):
     """A namespace's writes stopped part way: why, and the result entry of what is on the server now."""
 
     def __init__(self, message, written):
-        super(WriteFailed, self).__init__(message)
+        super().__init__(message)
         self.written = written
 
 

@@ -9,8 +9,7 @@ RoleBinding plans that converge (a second plan on the result changes nothing) an
 subject someone else granted.
 """
 
-from __future__ import absolute_import, division, print_function
-__metaclass__ = type
+from __future__ import annotations
 
 import base64
 import copy
