@@ -25,7 +25,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
+
+from ansible_collections.ocp.registry_access.plugins.module_utils._constants import (  # noqa: F401 (re-exported)
+    COLLECTION_VERSION, MANAGED_BY, USER_AGENT, one_line, resource_path,
+)
+from ansible_collections.ocp.registry_access.plugins.module_utils._errors import ApiError, ConfigError  # noqa: F401
 
 try:
     import urllib3
@@ -35,9 +40,6 @@ except ImportError as exc:  # pragma: no cover - urllib3 comes with the kubernet
     HAS_URLLIB3 = False
     URLLIB3_IMPORT_ERROR = exc
 
-COLLECTION_VERSION = '0.1.0'
-USER_AGENT = 'ocp.registry_access/%s' % COLLECTION_VERSION
-MANAGED_BY = {'app.kubernetes.io/managed-by': 'ocp.registry_access'}
 
 RETRY_STATUSES = frozenset([429, 500, 502, 503, 504])
 MAX_ATTEMPTS = 6
@@ -75,27 +77,6 @@ KUBECONFIG_PUBLIC_USER_FIELDS = frozenset(['username', 'as', 'as-uid', 'as-group
 # Fields of an exec plugin that hold no secret; env values and secret-looking flag values are hidden.
 KUBECONFIG_PUBLIC_EXEC_FIELDS = frozenset(['command', 'apiVersion', 'installHint', 'provideClusterInfo',
                                            'interactiveMode'])
-
-
-class ApiError(Exception):
-    """An API request that failed; str() is one line, safe to show."""
-
-    def __init__(self, status, reason, message, method=None, path=None):
-        super().__init__(message)
-        self.status = status
-        self.reason = reason
-        self.message = message
-        self.method = method
-        self.path = path
-
-    def __str__(self):
-        where = '%s %s: ' % (self.method, self.path) if self.method else ''
-        code = 'HTTP %s %s: ' % (self.status, self.reason) if self.status else ''
-        return '%s%s%s' % (where, code, self.message)
-
-
-class ConfigError(Exception):
-    """The connection options do not describe a usable cluster."""
 
 
 def _strings(value):
@@ -244,24 +225,6 @@ def _check_headers(headers):
             if not text or any(ord(c) < 0x20 or ord(c) > 0x7e for c in text):
                 raise ConfigError('%s must be printable ASCII text, without line breaks or other control characters'
                                   % HEADER_SOURCES.get(key, key))
-
-
-def one_line(text, limit=600):
-    text = ' '.join(str(text).split())
-    return text if len(text) <= limit else text[:limit] + '...'
-
-
-def resource_path(resource, namespace=None, name=None, group=None, version='v1', subresource=None):
-    """URL path of a resource: core group when group is None."""
-    base = '/api/%s' % version if not group else '/apis/%s/%s' % (group, version)
-    if namespace:
-        base += '/namespaces/%s' % quote(namespace, safe='')
-    base += '/' + resource
-    if name:
-        base += '/' + quote(name, safe='')
-    if subresource:
-        base += '/' + subresource
-    return base
 
 
 class Connection(object):
@@ -558,7 +521,7 @@ class Client(object):
         try:
             return self.request('GET', path)
         except ApiError as e:
-            if e.status == 404:
+            if e.not_found:
                 return None
             raise
 
@@ -588,7 +551,7 @@ class Client(object):
             self.request('DELETE', path, body)
             return True
         except ApiError as e:
-            if e.status == 404:
+            if e.not_found:
                 return False
             raise
 
@@ -608,7 +571,7 @@ class Client(object):
             try:
                 return self.replace(path, desired), True
             except ApiError as e:
-                if e.status != 409:
+                if not e.conflict:
                     raise
                 current = None
                 self.conflict_pause()
@@ -655,7 +618,7 @@ class Client(object):
             try:
                 return set(ns['metadata']['name'] for ns in self.list('/api/v1/namespaces')) & set(names)
             except ApiError as e:
-                if e.status != 403:
+                if not e.forbidden:
                     raise
         results = self.parallel(lambda n: self.get(resource_path('namespaces', name=n)), names)
         for result in results:
@@ -680,7 +643,7 @@ class Client(object):
                         found[ns].append(obj)
                 return found
             except ApiError as e:
-                if e.status != 403:
+                if not e.forbidden:
                     raise
         results = self.parallel(lambda ns: self.list(resource_path(resource, ns, group=group, version=version),
                                                      field_selector=field_selector), namespaces)
