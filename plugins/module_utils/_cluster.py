@@ -392,12 +392,18 @@ def _certificate_rejection(error):
 
 
 class Client(object):
-    """Raw JSON requests to the API server, with retries and safe errors."""
+    """Raw JSON requests to the API server, with retries and safe errors.
 
-    def __init__(self, connection, redact=None, sleep=time.sleep):
+    A dry-run client (check mode) reads as any other but sends no write: create and replace return
+    the object that would be written, delete says whether there was something to delete. Questions
+    to the API (reviews, ask) are sent either way.
+    """
+
+    def __init__(self, connection, redact=None, sleep=time.sleep, dry_run=False):
         if not HAS_URLLIB3:  # pragma: no cover
             raise ConfigError(missing_required_lib('urllib3'))
         self.conn = connection
+        self.dry_run = dry_run
         self.redact = redact or (lambda text: text)
         self.sleep = sleep
         self.warnings = []
@@ -418,17 +424,23 @@ class Client(object):
             self.http = urllib3.PoolManager(**kwargs)
 
     @classmethod
-    def from_module(cls, module, redact=None):
+    def from_module(cls, module, redact=None, dry_run=False):
         """A client for an AnsibleModule, or fail_json with why not."""
-        for value in connection_secret_values(module.params):
-            module.no_log_values.add(value)
         try:
-            connection = resolve_connection(module.params)
-            if connection.host.startswith('https://'):
-                _check_tls_files(connection)
-            return cls(connection, redact=redact)
+            return cls.from_params(module.params, redact=redact, dry_run=dry_run, hide=module.no_log_values.add)
         except ConfigError as e:
             module.fail_json(msg=str(e))
+
+    @classmethod
+    def from_params(cls, params, redact=None, dry_run=False, hide=None):
+        """A client for the connection options in params; ConfigError with why not. hide(value) learns each credential first."""
+        for value in connection_secret_values(params):
+            if hide is not None:
+                hide(value)
+        connection = resolve_connection(params)
+        if connection.host.startswith('https://'):
+            _check_tls_files(connection)
+        return cls(connection, redact=redact, dry_run=dry_run)
 
     # -- one request --------------------------------------------------------------------
 
@@ -537,13 +549,25 @@ class Client(object):
                 return items
 
     def create(self, path, obj):
+        """The created object (dry run: obj as it would be sent)."""
+        if self.dry_run:
+            return copy.deepcopy(obj)
+        return self.request('POST', path, obj)
+
+    def ask(self, path, obj):
+        """POST a question that changes nothing (a SubjectAccessReview): sent in a dry run too."""
         return self.request('POST', path, obj)
 
     def replace(self, path, obj):
+        """The replaced object (dry run: obj as it would be sent)."""
+        if self.dry_run:
+            return copy.deepcopy(obj)
         return self.request('PUT', path, obj)
 
     def delete(self, path, resource_version=None):
-        """Delete; True if it was deleted, False if it was already gone."""
+        """Delete; True if it was deleted, False if it was already gone (dry run: whether it exists)."""
+        if self.dry_run:
+            return self.get(path) is not None
         body = None
         if resource_version:
             body = {'kind': 'DeleteOptions', 'apiVersion': 'v1', 'preconditions': {'resourceVersion': resource_version}}
@@ -555,27 +579,43 @@ class Client(object):
                 return False
             raise
 
+    def retry_on_conflict(self, write, what=None):
+        """write(attempt) until it does not end in a 409 Conflict: attempt 0 first, then 1, 2, ..., each after a pause.
+
+        write reads again (and plans again) when attempt > 0, so that a concurrent edit is never
+        overwritten. Gives up after MAX_CONFLICT_ATTEMPTS with an ApiError saying what kept changing.
+        """
+        for attempt in range(MAX_CONFLICT_ATTEMPTS):
+            try:
+                return write(attempt)
+            except ApiError as e:
+                if not e.conflict:
+                    raise
+            self.conflict_pause()
+        raise ApiError(409, 'Conflict', '%s kept changing; try again' % what if what else
+                       'gave up after %d conflicting updates' % MAX_CONFLICT_ATTEMPTS)
+
     def read_modify_write(self, path, mutate, current=None):
         """Optimistic update: mutate(copy of the object) returns the desired object or None for no change.
 
         The write carries the read resourceVersion; on 409 the object is read again and mutate
         runs on the fresh copy, so concurrent edits by others are never overwritten.
         Returns (object after, changed). The object must exist (None is passed to mutate if not).
+        In a dry run the desired object is returned as the object after.
         """
-        for _attempt in range(MAX_CONFLICT_ATTEMPTS):
-            if current is None:
-                current = self.get(path)
-            desired = mutate(copy.deepcopy(current))
+        def write(attempt):
+            obj = self.get(path) if attempt or current is None else current
+            desired = mutate(copy.deepcopy(obj))
             if desired is None:
-                return current, False
-            try:
-                return self.replace(path, desired), True
-            except ApiError as e:
-                if not e.conflict:
-                    raise
-                current = None
-                self.conflict_pause()
-        raise ApiError(409, 'Conflict', 'gave up after %d conflicting updates' % MAX_CONFLICT_ATTEMPTS, 'PUT', path)
+                return obj, False
+            return self.replace(path, desired), True
+
+        try:
+            return self.retry_on_conflict(write)
+        except ApiError as e:
+            if e.conflict and e.method is None:  # gave up: say where
+                e.method, e.path = 'PUT', path
+            raise
 
     def conflict_pause(self):
         """A short jittered pause before the next attempt after a 409, so that concurrent writers spread out."""
