@@ -338,7 +338,7 @@ def global_variables(state="present", backup=False, wait=False):
         variables = {"cluster_pull_secret_registries": [{"server": GLOBAL_REGISTRY, "username": "rbac-bot",
                                                          "password": GLOBAL_PASSWORD}]}
     else:
-        variables = {"cluster_pull_secret_absent": [GLOBAL_REGISTRY]}
+        variables = {"cluster_pull_secret_remove_servers": [GLOBAL_REGISTRY]}
     variables.update(cluster_pull_secret_backup=backup, cluster_pull_secret_backup_keep=1, cluster_pull_secret_wait=wait,
                      cluster_pull_secret_wait_timeout=60)
     return variables

@@ -232,7 +232,7 @@ CASES = imported("pull_secret", PULL_SECRET_BAD_INPUTS, lambda ctx: dict(name="b
          "cluster_pull_secret_backup", cluster_pull_secret),
     Case("cluster_pull_secret role: Telemetry entry removed", "playbook:playbooks/enforce.yml",
          enforce(lambda ctx: dict(cluster_pull_secret_namespace=ctx.ns, cluster_pull_secret_name="cluster-pull",
-                                  cluster_pull_secret_absent=["cloud.openshift.com"])),
+                                  cluster_pull_secret_remove_servers=["cloud.openshift.com"])),
          "allow_telemetry_change", cluster_pull_secret),
     Case("audit role: namespaces and selector both given", "playbook:playbooks/audit.yml",
          audit_role(lambda ctx: dict(audit_namespaces=[ctx.ns], audit_namespace_selector="team=a")), "not both", None),
