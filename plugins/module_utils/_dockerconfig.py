@@ -5,10 +5,10 @@
 
 # private: do not use from other collections
 
-"""Docker registry auth configs (Kubernetes pull secrets): parse, build, compare, merge, write, redact.
+"""The docker config format (Kubernetes pull secrets): parse, build, compare, merge, write, fingerprint, redact.
 
-Pure logic, no I/O. Error messages name the registry key and what is wrong, never a credential
-or the raw document.
+Registry key rules are _registry_keys', the modules' options _registry_options'. Pure logic, no
+I/O. Error messages name the registry key and what is wrong, never a credential or the raw document.
 """
 
 from __future__ import annotations
@@ -18,15 +18,14 @@ import collections
 import decimal
 import hashlib
 import hmac
-import ipaddress
 import json
 import math
 import os
 import re
 
-from ansible.module_utils.basic import env_fallback
-
 from ansible_collections.ocp.registry_access.plugins.module_utils import _credential_lookup as cl
+from ansible_collections.ocp.registry_access.plugins.module_utils import _registry_keys as rk
+from ansible_collections.ocp.registry_access.plugins.module_utils._registry_keys import DockerConfigError
 
 KEY_DOCKERCONFIGJSON = '.dockerconfigjson'
 KEY_DOCKERCFG = '.dockercfg'
@@ -39,38 +38,11 @@ CREDENTIAL_FIELDS = ('username', 'password', 'email', 'identitytoken')
 STRING_FIELDS = CREDENTIAL_FIELDS + ('auth',)
 
 
-class DockerConfigError(ValueError):
-    """A docker config, entry or registry key is invalid; the message never holds a credential."""
-
-
 DockerConfig = collections.namedtuple('DockerConfig', ['auths', 'layout', 'extra'])
 DockerConfig.__doc__ = """A parsed docker config: auths (key -> entry), layout ('dockerconfigjson' or 'dockercfg'), extra top-level keys."""
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-_JSON_TYPE_NAMES = ((bool, 'boolean'), (str, 'string'), (int, 'number'), (float, 'number'),
-                    (dict, 'object'), (list, 'array'), (type(None), 'null'))
-
-# Text before an '@' in the authority part may be user:password (https://user:pw@host), so it is masked.
-_USERINFO = re.compile(r'^((?:[A-Za-z][A-Za-z0-9+.-]*://)?)[^/]*@')
-
-
-def _json_type(value):
-    for cls, name in _JSON_TYPE_NAMES:
-        if isinstance(value, cls):
-            return name
-    return type(value).__name__
-
-
-def _shown(key):
-    """A registry key as it may appear in a message: any user:password@ part masked."""
-    return repr(_USERINFO.sub(r'\1***@', key)) if isinstance(key, str) else repr(key)
-
-
-def _where(key):
-    return 'registry %s' % _shown(key) if key is not None else 'registry entry'
-
 
 def _decode_auth(auth, key):
     """(username, password) from an `auth` field, read as the kubelet reads it (decodeDockerConfigFieldAuth).
@@ -81,7 +53,7 @@ def _decode_auth(auth, key):
     try:
         return cl.kubelet_decode_auth(auth)
     except ValueError as e:
-        raise DockerConfigError('%s: %s' % (_where(key), e))
+        raise DockerConfigError('%s: %s' % (rk.registry_label(key), e))
 
 
 def _encode_auth(username, password):
@@ -108,7 +80,7 @@ def _load(data):
         except UnicodeDecodeError:
             raise DockerConfigError('the document is not UTF-8 text')
     elif not isinstance(data, str):
-        raise DockerConfigError('a docker config must be JSON text or a mapping, not %s' % _json_type(data))
+        raise DockerConfigError('a docker config must be JSON text or a mapping, not %s' % rk.json_type(data))
     if not data.strip():
         raise DockerConfigError('the document is empty')
     try:
@@ -123,12 +95,12 @@ def parse_config(data):
     """Parse a docker config (bytes, JSON text or dict) of either layout into a DockerConfig; validates every entry."""
     document = _load(data)
     if not isinstance(document, dict):
-        raise DockerConfigError('the top level of a docker config must be a JSON object, not %s' % _json_type(document))
+        raise DockerConfigError('the top level of a docker config must be a JSON object, not %s' % rk.json_type(document))
     if 'auths' in document:
         layout = 'dockerconfigjson'
         auths = document['auths']
         if not isinstance(auths, dict):
-            raise DockerConfigError("'auths' must be a JSON object of registry keys, not %s" % _json_type(auths))
+            raise DockerConfigError("'auths' must be a JSON object of registry keys, not %s" % rk.json_type(auths))
         extra = dict((k, v) for k, v in document.items() if k != 'auths')
     else:
         layout = 'dockercfg'
@@ -138,7 +110,7 @@ def parse_config(data):
         if key == '':
             raise DockerConfigError('a registry key is empty')
         if not isinstance(entry, dict):
-            raise DockerConfigError('%s: the entry must be a JSON object, not %s' % (_where(key), _json_type(entry)))
+            raise DockerConfigError('%s: the entry must be a JSON object, not %s' % (rk.registry_label(key), rk.json_type(entry)))
         decode_entry(entry, key)
     return DockerConfig(auths=auths, layout=layout, extra=extra)
 
@@ -150,11 +122,11 @@ def decode_entry(entry, key=None):
     `key` only names the registry in error messages.
     """
     if not isinstance(entry, dict):
-        raise DockerConfigError('%s: the entry must be a JSON object, not %s' % (_where(key), _json_type(entry)))
+        raise DockerConfigError('%s: the entry must be a JSON object, not %s' % (rk.registry_label(key), rk.json_type(entry)))
     for field in STRING_FIELDS:
         value = entry.get(field)
         if value is not None and not isinstance(value, str):
-            raise DockerConfigError('%s: %s must be a string, not %s' % (_where(key), field, _json_type(value)))
+            raise DockerConfigError('%s: %s must be a string, not %s' % (rk.registry_label(key), field, rk.json_type(value)))
     username, password = entry.get('username'), entry.get('password')
     if entry.get('auth'):
         username, password = _decode_auth(entry['auth'], key)
@@ -179,22 +151,22 @@ def build_entry(username=None, password=None, email=None, auth=None, identity_to
              ('identity_token', identity_token))
     for name, value in given:
         if value is not None and not isinstance(value, str):
-            raise DockerConfigError('%s: %s must be a string, not %s' % (_where(server), name, _json_type(value)))
+            raise DockerConfigError('%s: %s must be a string, not %s' % (rk.registry_label(server), name, rk.json_type(value)))
     pair = username is not None or password is not None
     if pair and auth is not None:
-        raise DockerConfigError('%s: give either auth or username and password, not both' % _where(server))
+        raise DockerConfigError('%s: give either auth or username and password, not both' % rk.registry_label(server))
     if pair:
         if not username or not password:
-            raise DockerConfigError('%s: username and password must both be given and not empty' % _where(server))
+            raise DockerConfigError('%s: username and password must both be given and not empty' % rk.registry_label(server))
         if ':' in username:
             # base64(user:pass) is split at the first ':', so such a username could not be read back (RFC 7617).
-            raise DockerConfigError("%s: the username must not contain ':'" % _where(server))
+            raise DockerConfigError("%s: the username must not contain ':'" % rk.registry_label(server))
     elif auth is not None:
         if not auth:
-            raise DockerConfigError('%s: auth is empty' % _where(server))
+            raise DockerConfigError('%s: auth is empty' % rk.registry_label(server))
         username, password = _decode_auth(auth, server)
     elif not identity_token:
-        raise DockerConfigError('%s: give username and password, auth, or identity_token' % _where(server))
+        raise DockerConfigError('%s: give username and password, auth, or identity_token' % rk.registry_label(server))
 
     entry = {}
     if username:
@@ -266,7 +238,7 @@ def _auths_json(auths):
     parts = []
     for key in sorted(auths):
         if auths[key] is not None and not isinstance(auths[key], dict):
-            raise DockerConfigError('%s: the entry must be a mapping, not %s' % (_where(key), _json_type(auths[key])))
+            raise DockerConfigError('%s: the entry must be a mapping, not %s' % (rk.registry_label(key), rk.json_type(auths[key])))
         parts.append('%s:%s' % (_go_string(key), _go_json(auths[key], False)))
     return '{' + ','.join(parts) + '}'
 
@@ -285,105 +257,6 @@ def serialize(auths, layout='dockerconfigjson', extra=None):
     parts = ['"auths":' + _auths_json(auths)]
     parts.extend('%s:%s' % (_go_string(k), _go_json(extra[k], False)) for k in sorted(extra))
     return ('{' + ','.join(parts) + '}').encode('utf-8')
-
-
-# -- registry keys ---------------------------------------------------------------------------
-
-# The kubelet matches keys such as *.example.com or prod.*.example.com as globs on host labels.
-_WILDCARD_LABEL = re.compile(r'[A-Za-z0-9*](?:[A-Za-z0-9*-]*[A-Za-z0-9*])?')
-_PATH = re.compile(r'[A-Za-z0-9._/-]*')
-_PORT = re.compile(r'[0-9]{1,5}')
-
-
-def _validate_host(host, where):
-    if host.startswith('['):
-        if not host.endswith(']'):
-            raise DockerConfigError('%s: an IPv6 address must be written in brackets: [::1]:5000' % where)
-        if '%' in host:
-            raise DockerConfigError('%s: %s is not a valid IPv6 address (a zone does not belong in a registry key)' % (where, host))
-        try:
-            ipaddress.IPv6Address(host[1:-1])
-        except ValueError:
-            raise DockerConfigError('%s: %s is not a valid IPv6 address' % (where, host))
-        return
-    if not host:
-        raise DockerConfigError('%s: the host is empty' % where)
-    if len(host) > 253:
-        raise DockerConfigError('%s: the host name is longer than 253 characters' % where)
-    if re.fullmatch(r'[0-9.]+', host):
-        try:
-            ipaddress.IPv4Address(host)
-        except ValueError:
-            raise DockerConfigError('%s: %s is not a valid IPv4 address' % (where, host))
-        return
-    for label in host.split('.'):
-        if len(label) > 63 or not _WILDCARD_LABEL.fullmatch(label):
-            raise DockerConfigError('%s: %r is not a valid host name label (letters, digits and inner hyphens, at most 63)'
-                                    % (where, label))
-
-
-def validate_server(server):
-    """Raise DockerConfigError unless server is a registry key of a pull secret: [http[s]://]host[:port][/path].
-
-    As kubectl and the kubelet accept them; the global pull secret writes cl.lookup_key_for(server) instead.
-    """
-    if not isinstance(server, str):
-        raise DockerConfigError('a registry key must be a string, not %s' % _json_type(server))
-    where = _where(server)
-    if not server:
-        raise DockerConfigError('a registry key is empty')
-    if '@' in server:
-        raise DockerConfigError("%s: contains '@': credentials and digests do not belong in a registry key" % where)
-    if any(c.isspace() or not c.isprintable() for c in server):
-        raise DockerConfigError('%s: contains whitespace or control characters' % where)
-    if '?' in server or '#' in server:
-        raise DockerConfigError("%s: contains '?' or '#': give host[:port][/path] only" % where)
-    rest = server
-    scheme = re.match(r'^[A-Za-z][A-Za-z0-9+.-]*://', server)
-    if scheme:
-        if scheme.group(0) not in ('https://', 'http://'):
-            # The kubelet only recognises these two prefixes, spelled in lower case.
-            raise DockerConfigError("%s: the only prefixes allowed are 'https://' and 'http://'" % where)
-        rest = server[len(scheme.group(0)):]
-    hostport, slash, path = rest.partition('/')
-    path = slash + path
-
-    host, port = hostport, None
-    if hostport.startswith('['):
-        end = hostport.find(']')
-        if end != -1 and end + 1 < len(hostport):
-            host, after = hostport[:end + 1], hostport[end + 1:]
-            if not after.startswith(':'):
-                raise DockerConfigError('%s: unexpected text after the IPv6 address' % where)
-            port = after[1:]
-    elif hostport.count(':') > 1:
-        raise DockerConfigError('%s: an IPv6 address must be written in brackets: [::1]:5000' % where)
-    elif ':' in hostport:
-        host, port = hostport.split(':', 1)
-    _validate_host(host, where)
-    if port is not None and (not _PORT.fullmatch(port) or not 1 <= int(port) <= 65535):
-        raise DockerConfigError('%s: the port must be a number from 1 to 65535' % where)
-
-    if not _PATH.fullmatch(path):
-        raise DockerConfigError("%s: the path may only hold letters, digits, '.', '_', '-' and '/'" % where)
-    if '//' in path:
-        raise DockerConfigError("%s: the path has an empty segment ('//')" % where)
-
-
-def keys_serving(auths, server, consumer):
-    """The keys of auths (in their order) that serve the registry server names for consumer (cl.keys_serving).
-
-    consumer is cl.KUBELET for namespace pull secrets, cl.CONTAINERS_IMAGE for the global pull secret:
-    "the same registry" is what that consumer uses for the same images (Docker Hub's aliases are one,
-    ``Quay.io`` is a different, dead key).
-    """
-    return cl.keys_serving(list(auths), server, consumer)
-
-
-def find_key(auths, server, consumer=cl.KUBELET):
-    """The first existing key of auths that serves the registry server names for consumer, or None."""
-    found = keys_serving(auths, server, consumer)
-    return found[0] if found else None
 
 
 # -- compare, merge, remove ------------------------------------------------------------------
@@ -420,15 +293,6 @@ def update_entry(existing, desired):
     return entry
 
 
-def _check_distinct(servers, consumer):
-    """DockerConfigError when two of servers name the same registry for consumer."""
-    servers = list(servers)
-    for i, key in enumerate(servers):
-        for other in servers[:i]:
-            if cl.same_registry(other, key, consumer):
-                raise DockerConfigError('%s and %s name the same registry; give it once' % (_shown(other), _shown(key)))
-
-
 def merge(current, desired, update=None, consumer=cl.KUBELET, same=None):
     """(new_auths, added, updated, unchanged): desired entries added or updated, every other entry kept as is.
 
@@ -438,12 +302,12 @@ def merge(current, desired, update=None, consumer=cl.KUBELET, same=None):
     desired entry replaces it. same(key, before, after) says whether an entry is unchanged (default:
     entries_equal); an unchanged entry is kept byte for byte.
     """
-    _check_distinct(desired, consumer)
+    rk.check_distinct(desired, consumer)
     same = same or (lambda _key, a, b: entries_equal(a, b))
     new_auths = dict(current)
     added, updated, unchanged = [], [], []
     for key, entry in desired.items():
-        matches = keys_serving(current, key, consumer)
+        matches = rk.keys_serving(current, key, consumer)
         if not matches:
             new_auths[key] = entry
             added.append(key)
@@ -463,7 +327,7 @@ def remove(current, servers, consumer=cl.KUBELET):
     """(new_auths, removed_keys): current without every key that still serves one of servers for consumer."""
     removed = set()
     for server in servers:
-        removed.update(keys_serving(current, server, consumer))
+        removed.update(rk.keys_serving(current, server, consumer))
     new_auths = dict((k, v) for k, v in current.items() if k not in removed)
     return new_auths, [k for k in current if k in removed]
 
@@ -471,13 +335,10 @@ def remove(current, servers, consumer=cl.KUBELET):
 # -- safe views ------------------------------------------------------------------------------
 
 # Fingerprints are keyed (HMAC-SHA256): without the key, a fingerprint published next to a username
-# cannot be checked against guessed passwords offline. The key is the module's fingerprint_key, or a
-# random key drawn once per module run: entries of one result that carry the same credential still
-# share a fingerprint, but fingerprints of two runs can only be compared when both had the same key.
-FINGERPRINT_KEY_ENV = 'OCP_REGISTRY_ACCESS_FINGERPRINT_KEY'
-FINGERPRINT_OPTIONS = dict(
-    fingerprint_key=dict(type='str', no_log=True, fallback=(env_fallback, [FINGERPRINT_KEY_ENV])),
-)
+# cannot be checked against guessed passwords offline. The key is the module's fingerprint_key
+# (_registry_options.FINGERPRINT_OPTIONS), or a random key drawn once per module run: entries of one
+# result that carry the same credential still share a fingerprint, but fingerprints of two runs can
+# only be compared when both had the same key.
 _RANDOM_KEY_BYTES = 32
 _fingerprint_key = [os.urandom(_RANDOM_KEY_BYTES)]
 
@@ -637,53 +498,3 @@ def redact(text, values, mask='********'):
     pattern = re.compile('|'.join(re.escape(f) for f in sorted(forms, key=lambda f: (-len(f), f))))
     text = _BASE64_RUN.sub(lambda m: mask if _decodes_to_one_of(m.group(0), pattern) else m.group(0), text)
     return pattern.sub(lambda m: mask, text)
-
-
-# -- module options shared by pull_secret and global_pull_secret ------------------------------------
-
-# The suboptions of the modules' `registries` option (an AnsibleModule argument spec).
-REGISTRY_OPTIONS = dict(
-    server=dict(type='str', required=True),
-    username=dict(type='str'),
-    password=dict(type='str', no_log=True),
-    email=dict(type='str'),
-    auth=dict(type='str', no_log=True),
-    identity_token=dict(type='str', no_log=True),
-)
-
-
-def entries_from_options(registries, consumer=cl.KUBELET):
-    """{server: entry} from the modules' `registries` option, written as kubectl writes them.
-
-    DockerConfigError for an empty server, a registry given twice (two servers the consumer uses for
-    the same images) or an entry build_entry refuses.
-    """
-    entries = {}
-    for reg in registries:
-        server = reg.get('server')
-        if not server:
-            raise DockerConfigError('a registry key (server) is empty')
-        entries[server] = build_entry(username=reg.get('username'), password=reg.get('password'), email=reg.get('email'),
-                                      auth=reg.get('auth'), identity_token=reg.get('identity_token'), server=server)
-    _check_distinct(entries, consumer)
-    return entries
-
-
-def load_config(content=None, src=None):
-    """The DockerConfig of the modules' `content` (dict or JSON text) or `src` (a file path).
-
-    DockerConfigError saying which option and why, never with the document's text.
-    """
-    if src is not None:
-        try:
-            with open(src, 'rb') as f:
-                raw = f.read()
-        except (IOError, OSError) as e:
-            raise DockerConfigError('src: cannot read %s: %s' % (src, e.strerror or e))
-        where = 'src %s' % src
-    else:
-        raw, where = content, 'content'
-    try:
-        return parse_config(raw)
-    except DockerConfigError as e:
-        raise DockerConfigError('%s is not a valid docker config: %s' % (where, e))

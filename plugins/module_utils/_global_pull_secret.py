@@ -23,6 +23,7 @@ import re
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _credential_lookup as cl
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
+from ansible_collections.ocp.registry_access.plugins.module_utils import _registry_keys as rk
 from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import MANAGED_BY
 
 DEFAULT_NAMESPACE = 'openshift-config'
@@ -190,7 +191,7 @@ def _lookup_entries(entries):
 
 
 def _entry_of(auths, server):
-    key = dc.find_key(auths, server, cl.CONTAINERS_IMAGE) if auths is not None else None
+    key = rk.find_key(auths, server, cl.CONTAINERS_IMAGE) if auths is not None else None
     return None if key is None else auths[key]
 
 

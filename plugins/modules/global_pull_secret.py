@@ -289,9 +289,11 @@ warnings_from_api:
 import datetime
 import time
 
+from ansible_collections.ocp.registry_access.plugins.module_utils import _config_file as config_file
 from ansible_collections.ocp.registry_access.plugins.module_utils import _credential_lookup as cl
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from ansible_collections.ocp.registry_access.plugins.module_utils import _global_pull_secret as gps
+from ansible_collections.ocp.registry_access.plugins.module_utils import _registry_options as ro
 from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import (
     CONNECTION_ARG_SPEC, ApiError, Client, ClusterModule, resource_path,
 )
@@ -302,7 +304,7 @@ MAX_BACKUP_NAME_ATTEMPTS = 10
 
 def argument_spec():
     spec = dict(
-        registries=dict(type='list', elements='dict', options=dc.REGISTRY_OPTIONS),
+        registries=dict(type='list', elements='dict', options=ro.REGISTRY_OPTIONS),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         content=dict(type='raw', no_log=True),
         src=dict(type='path'),
@@ -316,7 +318,7 @@ def argument_spec():
         wait_timeout=dict(type='int', default=1800),
     )
     spec.update(CONNECTION_ARG_SPEC)
-    spec.update(dc.FINGERPRINT_OPTIONS)
+    spec.update(ro.FINGERPRINT_OPTIONS)
     return spec
 
 
@@ -367,13 +369,13 @@ class GlobalPullSecret(object):
                     if not all(servers):
                         raise dc.DockerConfigError('a registry key (server) is empty')
                     return 'absent', servers
-                entries = dc.entries_from_options(p['registries'], consumer=cl.CONTAINERS_IMAGE)
+                entries = ro.entries_from_options(p['registries'], consumer=cl.CONTAINERS_IMAGE)
                 self.hide(dc.secret_values(entries))
                 return 'present', entries
         except dc.DockerConfigError as e:
             self.fail('registries: %s; nothing was changed' % e)
         try:
-            config = dc.load_config(p['content'], p['src'])
+            config = config_file.load_config(p['content'], p['src'])
         except dc.DockerConfigError as e:
             self.fail('%s; nothing was changed' % e)
         self.hide(dc.secret_values(config.auths))

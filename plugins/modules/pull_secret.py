@@ -322,7 +322,10 @@ warnings_from_api:
 
 import base64
 
+from ansible_collections.ocp.registry_access.plugins.module_utils import _config_file as config_file
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
+from ansible_collections.ocp.registry_access.plugins.module_utils import _registry_keys as rk
+from ansible_collections.ocp.registry_access.plugins.module_utils import _registry_options as ro
 from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import (
     CONNECTION_ARG_SPEC, MANAGED_BY, MAX_CONFLICT_ATTEMPTS, ApiError, Client, ClusterModule, resource_path,
 )
@@ -342,7 +345,7 @@ def argument_spec():
         exclude_namespaces=dict(type='list', elements='str', default=[]),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         type=dict(type='str', choices=['dockerconfigjson', 'dockercfg'], default='dockerconfigjson'),
-        registries=dict(type='list', elements='dict', options=dc.REGISTRY_OPTIONS),
+        registries=dict(type='list', elements='dict', options=ro.REGISTRY_OPTIONS),
         content=dict(type='raw', no_log=True),
         src=dict(type='path'),
         merge=dict(type='bool', default=False),
@@ -355,7 +358,7 @@ def argument_spec():
         force=dict(type='bool', default=False),
     )
     spec.update(CONNECTION_ARG_SPEC)
-    spec.update(dc.FINGERPRINT_OPTIONS)
+    spec.update(ro.FINGERPRINT_OPTIONS)
     return spec
 
 
@@ -387,13 +390,13 @@ def desired_auths(module):
     try:
         if params['registries'] is not None:
             for reg in params['registries']:
-                dc.validate_server(reg['server'])
-            return dc.entries_from_options(params['registries'])
-        config = dc.load_config(params['content'], params['src'])
+                rk.validate_server(reg['server'])
+            return ro.entries_from_options(params['registries'])
+        config = config_file.load_config(params['content'], params['src'])
         if not config.auths:
             raise dc.DockerConfigError('%s holds no registry' % ('src %s' % params['src'] if params['src'] else 'content'))
         for key in config.auths:
-            dc.validate_server(key)
+            rk.validate_server(key)
         return config.auths
     except dc.DockerConfigError as e:
         module.fail_json(msg='registries: %s' % e if params['registries'] is not None else str(e))

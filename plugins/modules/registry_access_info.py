@@ -694,70 +694,35 @@ warnings_from_api:
 '''
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _access as access
-from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
-from ansible_collections.ocp.registry_access.plugins.module_utils import _subjects as subj
-from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import (
-    CONNECTION_ARG_SPEC, ApiError, Client, ClusterModule, resource_path,
-)
-from ansible_collections.ocp.registry_access.plugins.module_utils._pull_secret import read_secret_auths
+from ansible_collections.ocp.registry_access.plugins.module_utils._constants import resource_path
+from ansible_collections.ocp.registry_access.plugins.module_utils._errors import ApiError, InputError
+from ansible_collections.ocp.registry_access.plugins.module_utils._module import RegistryAccessModule
 
 RBAC = 'rbac.authorization.k8s.io'
 
-
-def argument_spec():
-    spec = dict(
-        namespace=dict(type='str'),
-        namespaces=dict(type='list', elements='str'),
-        namespace_selector=dict(type='str'),
-        exclude_namespaces=dict(type='list', elements='str', default=[]),
-        include_global=dict(type='bool', default=True),
-        global_namespace=dict(type='str', default='openshift-config'),
-        global_name=dict(type='str', default='pull-secret'),
-        can_pull=dict(type='list', elements='dict', default=[], options=dict(
-            service_account=dict(type='str', required=True),
-            from_namespace=dict(type='str', required=True),
-        )),
-        images=dict(type='list', elements='str', default=[]),
-        service_account=dict(type='str', default='default'),
-    )
-    spec.update(CONNECTION_ARG_SPEC)
-    spec.update(dc.FINGERPRINT_OPTIONS)
-    return spec
+ARGUMENT_SPEC = dict(
+    include_global=dict(type='bool', default=True),
+    global_namespace=dict(type='str', default='openshift-config'),
+    global_name=dict(type='str', default='pull-secret'),
+    can_pull=dict(type='list', elements='dict', default=[], options=dict(
+        service_account=dict(type='str', required=True),
+        from_namespace=dict(type='str', required=True),
+    )),
+    images=dict(type='list', elements='str', default=[]),
+    service_account=dict(type='str', default='default'),
+)
 
 
 class RegistryAccessInfo(object):
     """Reads everything in one parallel batch of lists and reviews, then builds safe views."""
 
     def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.secret_values = set()
-        dc.set_fingerprint_key(self.params['fingerprint_key'])
-        self.client = Client.from_module(module, redact=self.redact)
-
-    def redact(self, text):
-        return dc.redact(text, self.secret_values)
-
-    def fail(self, msg, **kwargs):
-        self.module.fail_json(msg=self.redact(msg), **kwargs)
-
-    def hide(self, secrets):
-        """Keep the credentials of secrets read from the server out of any output."""
-        for secret in secrets:
-            auths, _error = read_secret_auths(secret)
-            for value in dc.secret_values(auths) | dc.secret_object_values(secret):
-                self.secret_values.add(value)
-                self.module.no_log_values.add(value)
+        self.module, self.params, self.client = module, module.params, module.client
 
     def run(self):
         p = self.params
-        try:
-            checks = access.can_pull_checks(p['can_pull'])
-        except subj.SubjectError as e:
-            self.fail(str(e))
-
-        names = self.client.namespaces(p['namespace'], p['namespaces'], p['namespace_selector'], p['exclude_namespaces'])
-        existing = set(names) if p['namespace_selector'] is not None else self.client.existing_namespaces(names)
+        checks = access.can_pull_checks(p['can_pull'])
+        names, existing = self.module.namespaces()
         present = [n for n in names if n in existing]
 
         # One parallel batch: each kind listed once (per namespace only when there are few or when a
@@ -772,15 +737,16 @@ class RegistryAccessInfo(object):
         if p['include_global'] or p['images']:
             reads['global'] = self.read_global
         for index, (subject, from_namespace) in enumerate(checks):
-            reads[index] = (lambda s=subject, ns=from_namespace: self.client.create(
+            reads[index] = (lambda s=subject, ns=from_namespace: self.client.ask(
                 access.review_path(ns), access.review_for(s, ns)))
         keys = list(reads)
         results = dict(zip(keys, self.client.parallel(lambda key: reads[key](), keys)))
         for key, res in results.items():
-            if isinstance(res, ApiError) and res.status == 403 and isinstance(key, int):
-                self.fail('can_pull needs the right to create localsubjectaccessreviews.authorization.k8s.io in namespace %s '
-                          '(the ClusterRole ocp-registry-access-subject-access-review bound there), which this user lacks '
-                          '(%s); leave can_pull empty or ask the project admin' % (checks[key][1], res))
+            if isinstance(res, ApiError) and res.forbidden and isinstance(key, int):
+                raise InputError('can_pull needs the right to create localsubjectaccessreviews.authorization.k8s.io in '
+                                 'namespace %s (the ClusterRole ocp-registry-access-subject-access-review bound there), '
+                                 'which this user lacks (%s); leave can_pull empty or ask the project admin'
+                                 % (checks[key][1], res))
             if isinstance(res, Exception):
                 raise res
 
@@ -789,7 +755,7 @@ class RegistryAccessInfo(object):
         for secret_type in access.PULL_SECRET_TYPES:
             for ns, objs in results.get(secret_type, {}).items():
                 secrets[ns].extend(objs)
-                self.hide(objs)
+                self.module.hide_secrets(objs)
         global_pull_secret, global_raw = results.get('global') or (None, None)
         if global_pull_secret is not None and not global_pull_secret['readable']:
             global_raw = None
@@ -806,22 +772,18 @@ class RegistryAccessInfo(object):
                       for ns in names]
         can_pull = [access.can_pull_view(c[0], c[1], review) for c, review in zip(checks, reviews)]
         problems = access.problems_of(namespaces, global_pull_secret)
-        for warning in self.client.api_warnings():
-            self.module.warn(warning)
         return dict(changed=False, namespaces=namespaces, global_pull_secret=global_pull_secret, can_pull=can_pull,
-                    summary=access.summary_of(namespaces, can_pull, problems), problems=problems,
-                    warnings_from_api=self.client.api_warnings())
+                    summary=access.summary_of(namespaces, can_pull, problems), problems=problems)
 
     def read_global(self):
         ns, name = self.params['global_namespace'], self.params['global_name']
         try:
             secret = self.client.get(resource_path('secrets', ns, name))
         except ApiError as e:
-            if e.status in (401, 403):
+            if e.denied:
                 return access.global_view(ns, name, reason='forbidden: %s' % e.message), None
             raise
-        if secret is not None:
-            self.hide([secret])
+        self.module.hide_secrets([secret])
         return access.global_view(ns, name, secret), access.global_document(secret)
 
     def other_secret_types(self, present, secrets, service_accounts):
@@ -843,17 +805,8 @@ class RegistryAccessInfo(object):
 
 
 def main():
-    module = ClusterModule(
-        argument_spec=argument_spec(),
-        mutually_exclusive=[('namespace', 'namespaces', 'namespace_selector')],
-        required_one_of=[('namespace', 'namespaces', 'namespace_selector')],
-        supports_check_mode=True,
-    )
-    info = RegistryAccessInfo(module)
-    try:
-        module.exit_json(**info.run())
-    except ApiError as e:
-        info.fail(str(e))
+    module = RegistryAccessModule(ARGUMENT_SPEC, namespaced=True, supports_check_mode=True)
+    module.run(lambda: RegistryAccessInfo(module).run())
 
 
 if __name__ == '__main__':

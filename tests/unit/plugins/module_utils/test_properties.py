@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _credential_lookup as cl
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
+from ansible_collections.ocp.registry_access.plugins.module_utils import _registry_keys as rk
 from ansible_collections.ocp.registry_access.plugins.module_utils import _subjects as subj
 
 PROPERTIES = settings(max_examples=200, deadline=None)
@@ -67,7 +68,7 @@ auths = st.lists(st.tuples(server, credentials), max_size=6).map(dict)
 @PROPERTIES
 @given(server, username, password, text)
 def test_built_entry_parses_back_to_the_same_credentials(key, user, secret, email):
-    dc.validate_server(key)
+    rk.validate_server(key)
     entry = dc.build_entry(username=user, password=secret, email=email or None)
     for layout in ('dockerconfigjson', 'dockercfg'):
         parsed = dc.parse_config(dc.serialize({key: entry}, layout))
@@ -101,7 +102,7 @@ def test_serialize_parse_serialize_is_byte_stable(config, extra):
 @PROPERTIES
 @given(server)
 def test_valid_servers_pass_and_strict_servers_pass_strict_validation(key):
-    dc.validate_server(key)
+    rk.validate_server(key)
 
 
 @PROPERTIES
