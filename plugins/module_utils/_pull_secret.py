@@ -19,14 +19,13 @@ import time
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _credential_lookup as cl
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
-from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import resource_path
+from ansible_collections.ocp.registry_access.plugins.module_utils._constants import (
+    CREATE, RECREATE, RESTORE, UNCHANGED, UPDATE, reported, resource_path,
+)
+from ansible_collections.ocp.registry_access.plugins.module_utils._errors import PlanError
 
 LINK_FIELDS = (('pull', 'imagePullSecrets'), ('mount', 'secrets'))
 REGISTRY_PULL_SECRET_REF = 'openshift.io/internal-registry-pull-secret-ref'
-
-
-class PlanError(Exception):
-    """The desired state cannot be reached without the user's say (nothing is written)."""
 
 
 def _secret_document(secret):
@@ -126,12 +125,12 @@ class SecretPlan(object):
         self.auths_given = auths_given
         self.labels = labels
         self.resource_version = resource_version
-        self.previous = None  # recreated: the Secret as it was, to restore if the new one cannot be created
+        self.previous = None  # RECREATE: the Secret as it was, to restore if the new one cannot be created
         self.view = {'type': secret_type, 'registries': dc.summarize(auths_after),
                      'fingerprint': dc.fingerprint_config(auths_after)}
 
     def result(self):
-        return dict(namespace=self.namespace, name=self.name, action=self.action,
+        return dict(namespace=self.namespace, name=self.name, action=reported(self.action),
                     registries=list(self.auths_after), fingerprint=self.view['fingerprint'])
 
 
@@ -154,7 +153,7 @@ def restorable(secret):
 def restored_result(plan, previous_view):
     """The result entry of a recreate that failed and was undone: the Secret holds what it held before."""
     view = previous_view or {}
-    return dict(namespace=plan.namespace, name=plan.name, action='restored',
+    return dict(namespace=plan.namespace, name=plan.name, action=reported(RESTORE),
                 registries=[entry['server'] for entry in view.get('registries') or []],
                 fingerprint=view.get('fingerprint', ''))
 
@@ -179,7 +178,7 @@ def plan_secret(namespace, name, existing, auths, layout, merge, labels, annotat
     secret_type, data_key = dc.TYPES[layout]
     if existing is None:
         body = new_secret(namespace, name, secret_type, data_key, auths, layout, labels, annotations)
-        return SecretPlan(namespace, name, 'created', body, auths, auths, secret_type, labels)
+        return SecretPlan(namespace, name, CREATE, body, auths, auths, secret_type, labels)
 
     current, error = read_secret_config(existing)
     current_auths = current.auths if current else None
@@ -203,7 +202,7 @@ def plan_secret(namespace, name, existing, auths, layout, merge, labels, annotat
     meta_same = _subset(labels, meta.get('labels')) and _subset(annotations, meta.get('annotations'))
     rv = meta.get('resourceVersion')
     if data_same and meta_same:
-        return SecretPlan(namespace, name, 'unchanged', None, current_auths, auths, secret_type, labels, rv)
+        return SecretPlan(namespace, name, UNCHANGED, None, current_auths, auths, secret_type, labels, rv)
     if type_changes or (existing.get('immutable') and not data_same):
         if not force:
             why = ('its type is %s, not %s' % (existing.get('type'), secret_type) if type_changes
@@ -215,7 +214,7 @@ def plan_secret(namespace, name, existing, auths, layout, merge, labels, annotat
         keep_annotations.update(annotations or {})
         body = new_secret(namespace, name, secret_type, data_key, after, layout, keep_labels, keep_annotations,
                           immutable=existing.get('immutable', False), extra=extra)
-        plan = SecretPlan(namespace, name, 'recreated', body, after, auths, secret_type, labels, rv)
+        plan = SecretPlan(namespace, name, RECREATE, body, after, auths, secret_type, labels, rv)
         plan.previous = restorable(existing)
         return plan
 
@@ -227,7 +226,7 @@ def plan_secret(namespace, name, existing, auths, layout, merge, labels, annotat
         body['metadata']['annotations'] = dict(body['metadata'].get('annotations') or {}, **annotations)
     if not data_same:
         body['data'] = dict(body.get('data') or {}, **{data_key: encode(after, layout, extra)})
-    return SecretPlan(namespace, name, 'updated', body, after, auths, secret_type, labels, rv)
+    return SecretPlan(namespace, name, UPDATE, body, after, auths, secret_type, labels, rv)
 
 
 def linked_for(service_account, secret_name):

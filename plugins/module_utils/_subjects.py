@@ -17,6 +17,9 @@ from __future__ import annotations
 import copy
 import re
 
+from ansible_collections.ocp.registry_access.plugins.module_utils._constants import CREATE, DELETE, UNCHANGED, UPDATE
+from ansible_collections.ocp.registry_access.plugins.module_utils._errors import InputError
+
 RBAC_API_GROUP = 'rbac.authorization.k8s.io'
 RBAC_API_VERSION = RBAC_API_GROUP + '/v1'
 ROLE_KINDS = ('ClusterRole', 'Role')
@@ -41,7 +44,7 @@ _SA_DICT_KEYS = frozenset(['namespace', 'name'])
 _STRING_PREFIXES = {'Group': 'group:', 'User': 'user:'}
 
 
-class SubjectError(ValueError):
+class SubjectError(InputError):
     """A subject, role or binding name is malformed, or the requested binding cannot be used."""
 
 
@@ -333,12 +336,12 @@ def _plan_managed(existing, name, ref, desired, exclusive, requested_keys):
             raise SubjectError(
                 'no free rolebinding name for %s: %s and %s-0 ... %s-%d are all taken by other roles; '
                 'set rolebinding_name' % (_describe_ref(ref), ref['name'], ref['name'], ref['name'], NAME_SUFFIXES - 1))
-        return _action('create', name, _new_binding(name, ref, desired), added=desired)
+        return _action(CREATE, name, _new_binding(name, ref, desired), added=desired)
     subjects, added, removed = _managed_subjects(_subjects(existing), desired, exclusive)
     if added or removed:
-        return _action('update', name, _updated_binding(existing, subjects), added=added, removed=removed)
+        return _action(UPDATE, name, _updated_binding(existing, subjects), added=added, removed=removed)
     if exclusive or _holds_any(existing, requested_keys):
-        return _action('unchanged', name, copy.deepcopy(existing))
+        return _action(UNCHANGED, name, copy.deepcopy(existing))
     return None
 
 
@@ -369,7 +372,7 @@ def plan_add(bindings, ref, subjects, rolebinding_name=None, exclusive=False):
     requested_keys = set(subject_key(subject) for subject in desired)
     managed = _plan_managed(existing, name, ref, missing, exclusive, requested_keys)
     actions = [managed] if managed else []
-    actions.extend(_action('unchanged', _name(binding), copy.deepcopy(binding))
+    actions.extend(_action(UNCHANGED, _name(binding), copy.deepcopy(binding))
                    for binding in others if _holds_any(binding, requested_keys))
     return actions
 
@@ -402,9 +405,9 @@ def plan_remove(bindings, ref, subjects, rolebinding_name=None):
         if not removed:
             continue
         if kept or _keeps_empty_binding(binding):
-            actions.append(_action('update', _name(binding), _updated_binding(binding, kept), removed=removed))
+            actions.append(_action(UPDATE, _name(binding), _updated_binding(binding, kept), removed=removed))
         else:
-            actions.append(_action('delete', _name(binding), copy.deepcopy(binding), removed=removed))
+            actions.append(_action(DELETE, _name(binding), copy.deepcopy(binding), removed=removed))
     return actions
 
 
@@ -452,9 +455,9 @@ def remaining_grants(bindings, actions, ref, subjects, namespace):
     """
     after = dict((_name(binding), binding) for binding in bindings)
     for action in actions:
-        if action['action'] == 'delete':
+        if action['action'] == DELETE:
             after.pop(action['name'], None)
-        elif action['action'] in ('update', 'create'):
+        elif action['action'] in (UPDATE, CREATE):
             after[action['name']] = action['binding']
     found = []
     for subject in subjects:

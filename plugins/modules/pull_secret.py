@@ -329,6 +329,7 @@ from ansible_collections.ocp.registry_access.plugins.module_utils import _regist
 from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import (
     CONNECTION_ARG_SPEC, MANAGED_BY, MAX_CONFLICT_ATTEMPTS, ApiError, Client, ClusterModule, resource_path,
 )
+from ansible_collections.ocp.registry_access.plugins.module_utils._constants import CREATE, UNCHANGED, UPDATE
 from ansible_collections.ocp.registry_access.plugins.module_utils._pull_secret import (
     PlanError, kubelet_warnings, link_plan, plan_secret, restored_result, secret_view, unlink_plan,
     wait_for_service_accounts,
@@ -493,13 +494,13 @@ class PullSecret(object):
         """Write one namespace's planned secret; on a conflict re-read and re-plan."""
         p = self.params
         for _attempt in range(MAX_CONFLICT_ATTEMPTS):
-            if plan.action == 'unchanged' or self.check_mode:
+            if plan.action == UNCHANGED or self.check_mode:
                 return plan.result()
             path = resource_path('secrets', plan.namespace)
             try:
-                if plan.action == 'created':
+                if plan.action == CREATE:
                     self.client.create(path, plan.body)
-                elif plan.action == 'updated':
+                elif plan.action == UPDATE:
                     self.client.replace(resource_path('secrets', plan.namespace, plan.name), plan.body)
                 else:  # recreated: the type (or immutability) cannot change in place
                     self.recreate(plan)

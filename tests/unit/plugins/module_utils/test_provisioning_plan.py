@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _pull_secret as ps
+from ansible_collections.ocp.registry_access.plugins.module_utils._constants import RECREATE
 
 TOKEN = 'fake-provisioning-token-e1f0'
 URL = 'image-registry.openshift-image-registry.svc:5000'
@@ -141,7 +142,7 @@ def test_a_forced_recreate_plan_carries_the_secret_to_restore():
     existing = {'type': 'kubernetes.io/dockercfg', 'metadata': {'name': 'p', 'namespace': 'a', 'uid': 'u', 'resourceVersion': '3'},
                 'data': {'.dockercfg': base64.b64encode(dc.serialize(auths, layout='dockercfg')).decode()}}
     plan = ps.plan_secret('a', 'p', existing, auths, 'dockerconfigjson', False, {}, {}, True)
-    assert plan.action == 'recreated'
+    assert plan.action == RECREATE
     assert plan.previous['data'] == existing['data'] and 'uid' not in plan.previous['metadata']
     result = ps.restored_result(plan, ps.secret_view(plan.previous))
     assert result['action'] == 'restored' and result['registries'] == ['registry.example.com']

@@ -8,6 +8,7 @@ import pytest
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from ansible_collections.ocp.registry_access.plugins.module_utils import _pull_secret as ps
+from ansible_collections.ocp.registry_access.plugins.module_utils._constants import CREATE, RECREATE, UNCHANGED, UPDATE
 from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import MANAGED_BY
 
 # Recognisable fake credentials; tests assert they never show up in views or results.
@@ -158,7 +159,7 @@ def test_secret_view_of_an_unreadable_secret_says_why():
 def test_plan_creates_a_missing_secret_with_labels_and_annotations(layout):
     p = plan(None, layout=layout, labels=dict(MANAGED, team='a'), annotations={'note': 'x'})
     secret_type, key = dc.TYPES[layout]
-    assert p.action == 'created'
+    assert p.action == CREATE
     assert p.body['type'] == secret_type and list(p.body['data']) == [key]
     assert p.body['metadata'] == {'name': 'pull', 'namespace': 'ns-a', 'labels': dict(MANAGED, team='a'),
                                   'annotations': {'note': 'x'}}
@@ -182,7 +183,7 @@ def test_plan_result_and_view_show_no_credentials():
 
 def test_plan_leaves_an_equal_secret_unchanged_and_keeps_its_resource_version():
     p = plan(secret(DESIRED, resource_version='77'))
-    assert p.action == 'unchanged'
+    assert p.action == UNCHANGED
     assert p.body is None
     assert p.resource_version == '77'
 
@@ -190,14 +191,14 @@ def test_plan_leaves_an_equal_secret_unchanged_and_keeps_its_resource_version():
 def test_plan_leaves_a_secret_with_a_differently_spelled_equal_key_unchanged():
     existing = secret({'https://index.docker.io/v1/': ENTRY})
     p = plan(existing, auths={'index.docker.io': ENTRY})
-    assert p.action == 'unchanged'
+    assert p.action == UNCHANGED
     assert list(p.auths_after) == ['https://index.docker.io/v1/']
     assert p.result()['registries'] == ['https://index.docker.io/v1/']
 
 
 def test_plan_ignores_labels_and_annotations_set_by_others():
     existing = secret(DESIRED, labels=dict(MANAGED, owner='someone'), annotations={'a': '1', 'b': '2'})
-    assert plan(existing, annotations={'a': '1'}).action == 'unchanged'
+    assert plan(existing, annotations={'a': '1'}).action == UNCHANGED
 
 
 # -- plan_secret: updated ---------------------------------------------------------------------
@@ -206,7 +207,7 @@ def test_plan_updates_changed_credentials_and_keeps_metadata_and_other_data():
     existing = secret(DESIRED, labels=dict(MANAGED, owner='someone'), annotations={'keep': 'me'},
                       resource_version='88', extra_data={'note': 'b3RoZXI='})
     p = plan(existing, auths={'registry.example.com': OTHER_ENTRY})
-    assert p.action == 'updated'
+    assert p.action == UPDATE
     assert p.resource_version == '88'
     assert p.body['metadata']['resourceVersion'] == '88' and p.body['metadata']['uid'] == 'uid-1'
     assert p.body['metadata']['labels'] == dict(MANAGED, owner='someone')
@@ -219,7 +220,7 @@ def test_plan_updates_changed_credentials_and_keeps_metadata_and_other_data():
 def test_plan_replaces_others_registries_without_merge():
     existing = secret({'registry.example.com': ENTRY, 'other.example.com': THIRD_ENTRY})
     p = plan(existing, merge=False)
-    assert p.action == 'updated'
+    assert p.action == UPDATE
     assert decode(p.body) == DESIRED
 
 
@@ -227,7 +228,7 @@ def test_plan_update_does_not_mutate_the_existing_object():
     existing = secret(DESIRED, labels={'owner': 'someone'})
     before = copy.deepcopy(existing)
     p = plan(existing, auths={'registry.example.com': OTHER_ENTRY}, annotations={'x': 'y'})
-    assert p.action == 'updated'
+    assert p.action == UPDATE
     assert existing == before
 
 
@@ -237,7 +238,7 @@ def test_plan_adds_missing_labels_keeping_existing_data_bytes():
     existing = secret(None, labels={'owner': 'someone'}, raw=base64.b64encode(written_by_someone_else).decode('ascii'))
     original_data = existing['data'][JSON_KEY]
     p = plan(existing, auths={'index.docker.io': ENTRY})
-    assert p.action == 'updated'
+    assert p.action == UPDATE
     assert p.body['data'][JSON_KEY] == original_data
     assert p.body['metadata']['labels'] == dict(MANAGED, owner='someone')
     assert list(p.auths_after) == ['https://index.docker.io/v1/']
@@ -246,7 +247,7 @@ def test_plan_adds_missing_labels_keeping_existing_data_bytes():
 def test_plan_sets_a_label_whose_value_differs():
     existing = secret(DESIRED, labels=dict(MANAGED, team='old'))
     p = plan(existing, labels=dict(MANAGED, team='new'))
-    assert p.action == 'updated'
+    assert p.action == UPDATE
     assert p.body['metadata']['labels'] == dict(MANAGED, team='new')
     assert p.body['data'] == existing['data']
 
@@ -254,7 +255,7 @@ def test_plan_sets_a_label_whose_value_differs():
 def test_plan_adds_annotations_keeping_others():
     existing = secret(DESIRED, annotations={'keep': 'me'})
     p = plan(existing, annotations={'new': 'one'})
-    assert p.action == 'updated'
+    assert p.action == UPDATE
     assert p.body['metadata']['annotations'] == {'keep': 'me', 'new': 'one'}
     assert p.body['data'] == existing['data']
 
@@ -263,14 +264,14 @@ def test_plan_adds_labels_to_a_secret_without_metadata_labels():
     existing = secret(DESIRED)
     del existing['metadata']['labels']
     p = plan(existing)
-    assert p.action == 'updated'
+    assert p.action == UPDATE
     assert p.body['metadata']['labels'] == MANAGED
 
 
 def test_plan_updates_metadata_of_an_immutable_secret_whose_data_is_equal():
     existing = secret(DESIRED, immutable=True, labels={})
     p = plan(existing)
-    assert p.action == 'updated'
+    assert p.action == UPDATE
     assert p.body['immutable'] is True
     assert p.body['data'] == existing['data']
 
@@ -280,7 +281,7 @@ def test_plan_updates_metadata_of_an_immutable_secret_whose_data_is_equal():
 def test_merge_keeps_registries_added_by_others():
     existing = secret({'other.example.com': THIRD_ENTRY})
     p = plan(existing, merge=True)
-    assert p.action == 'updated'
+    assert p.action == UPDATE
     assert decode(p.body) == {'other.example.com': THIRD_ENTRY, 'registry.example.com': ENTRY}
     assert p.auths_given == DESIRED
     assert sorted(p.result()['registries']) == ['other.example.com', 'registry.example.com']
@@ -289,14 +290,14 @@ def test_merge_keeps_registries_added_by_others():
 def test_merge_updates_an_existing_registry_under_its_own_spelling():
     existing = secret({'https://index.docker.io/v1/': OTHER_ENTRY, 'other.example.com': THIRD_ENTRY})
     p = plan(existing, auths={'index.docker.io': ENTRY}, merge=True)
-    assert p.action == 'updated'
+    assert p.action == UPDATE
     assert decode(p.body) == {'https://index.docker.io/v1/': ENTRY, 'other.example.com': THIRD_ENTRY}
 
 
 def test_merge_of_registries_already_present_is_unchanged():
     existing = secret({'registry.example.com': ENTRY, 'other.example.com': THIRD_ENTRY})
     p = plan(existing, merge=True)
-    assert p.action == 'unchanged'
+    assert p.action == UNCHANGED
     assert p.auths_after == {'registry.example.com': ENTRY, 'other.example.com': THIRD_ENTRY}
 
 
@@ -309,7 +310,7 @@ def test_merge_into_a_corrupt_secret_is_refused():
 def test_replace_of_a_corrupt_secret_updates_it():
     existing = secret(DESIRED, raw=base64.b64encode(b'{"auths": 5}').decode('ascii'))
     p = plan(existing, merge=False)
-    assert p.action == 'updated'
+    assert p.action == UPDATE
     assert decode(p.body) == DESIRED
 
 
@@ -318,7 +319,7 @@ def test_merge_into_a_secret_of_another_type_needs_force():
     with pytest.raises(ps.PlanError, match='its type is Opaque, not kubernetes.io/dockerconfigjson'):
         plan(existing, merge=True)
     p = plan(existing, merge=True, force=True)
-    assert p.action == 'recreated'
+    assert p.action == RECREATE
     assert decode(p.body) == DESIRED
 
 
@@ -338,7 +339,7 @@ def test_type_change_with_force_recreates_keeping_metadata_and_resource_version(
     existing = secret(DESIRED, layout='dockercfg', labels={'owner': 'someone'}, annotations={'keep': 'me'},
                       resource_version='99')
     p = plan(existing, layout='dockerconfigjson', annotations={'new': 'one'}, force=True)
-    assert p.action == 'recreated'
+    assert p.action == RECREATE
     assert p.resource_version == '99'
     assert p.body['type'] == JSON_TYPE and list(p.body['data']) == [JSON_KEY]
     assert p.body['metadata'] == {'name': 'pull', 'namespace': 'ns-a', 'labels': dict(MANAGED, owner='someone'),
@@ -348,7 +349,7 @@ def test_type_change_with_force_recreates_keeping_metadata_and_resource_version(
 
 def test_type_change_to_dockercfg_with_force_writes_dockercfg_layout():
     p = plan(secret(DESIRED), layout='dockercfg', force=True)
-    assert p.action == 'recreated'
+    assert p.action == RECREATE
     assert p.body['type'] == CFG_TYPE
     assert base64.b64decode(p.body['data'][CFG_KEY]) == dc.serialize(DESIRED, layout='dockercfg')
 
@@ -362,18 +363,18 @@ def test_immutable_secret_with_different_registries_is_refused_without_force():
 def test_immutable_secret_with_different_registries_is_recreated_with_force():
     existing = secret({'registry.example.com': OTHER_ENTRY}, immutable=True, resource_version='5')
     p = plan(existing, force=True)
-    assert p.action == 'recreated'
+    assert p.action == RECREATE
     assert p.resource_version == '5'
     assert decode(p.body) == DESIRED
 
 
 def test_immutable_secret_with_equal_content_is_unchanged():
-    assert plan(secret(DESIRED, immutable=True)).action == 'unchanged'
+    assert plan(secret(DESIRED, immutable=True)).action == UNCHANGED
 
 
 def test_mutable_flag_false_is_updated_in_place():
     existing = secret({'registry.example.com': OTHER_ENTRY}, immutable=False)
-    assert plan(existing).action == 'updated'
+    assert plan(existing).action == UPDATE
 
 
 # -- linked_for / link_plan / unlink_plan --------------------------------------------------------
@@ -679,7 +680,7 @@ def test_recreating_an_immutable_secret_keeps_it_immutable():
                 "data": {".dockerconfigjson": base64.b64encode(dc.serialize(old)).decode()}}
     plan = ps.plan_secret("ns", "s", existing, {"q.example.com": dc.build_entry(username="q", password="fake-pw-new")},
                           "dockerconfigjson", False, dict(MANAGED_BY), {}, True)
-    assert plan.action == "recreated" and plan.body["immutable"] is True
+    assert plan.action == RECREATE and plan.body["immutable"] is True
 
 
 # -- the kubelet decides (issue 13) ------------------------------------------------------------
@@ -698,13 +699,13 @@ def raw_secret(document, secret_type=JSON_TYPE, key=JSON_KEY):
 def test_a_dockercfg_secret_holding_the_auths_layout_is_rewritten():
     existing = raw_secret({'auths': DESIRED}, CFG_TYPE, CFG_KEY)
     result = plan(existing, layout='dockercfg')
-    assert result.action == 'updated'
+    assert result.action == UPDATE
     assert json.loads(base64.b64decode(result.body['data'][CFG_KEY])) == DESIRED
 
 
 def test_a_dockerconfigjson_secret_holding_the_flat_layout_is_rewritten():
     result = plan(raw_secret(DESIRED))
-    assert result.action == 'updated'
+    assert result.action == UPDATE
     assert decode(result.body) == DESIRED
 
 
@@ -716,19 +717,19 @@ def test_a_layout_mismatch_is_reported_invalid():
 def test_without_merge_a_second_spelling_holding_the_old_credential_goes():
     existing = secret({'registry.example.com': OTHER_ENTRY, 'https://registry.example.com': ENTRY})
     result = plan(existing)
-    assert result.action == 'updated'
+    assert result.action == UPDATE
     assert decode(result.body) == DESIRED
 
 
 def test_without_merge_a_dead_key_beside_the_registry_goes():
     existing = secret({'registry.example.com': ENTRY, 'https://registry.example.com:99999': OTHER_ENTRY})
-    assert plan(existing).action == 'updated'
+    assert plan(existing).action == UPDATE
 
 
 def test_merge_updates_the_docker_io_key_instead_of_adding_index_docker_io():
     existing = secret({'docker.io': HUB_OLD})
     result = plan(existing, auths={'index.docker.io': HUB_NEW}, merge=True)
-    assert result.action == 'updated'
+    assert result.action == UPDATE
     assert decode(result.body) == {'docker.io': HUB_NEW}
 
 
@@ -757,19 +758,19 @@ def test_a_usable_odd_entry_with_the_same_credential_is_kept_byte_for_byte(auth)
     existing = raw_secret(document)
     for merge in (False, True):
         result = plan(existing, merge=merge)
-        assert result.action == 'unchanged'
+        assert result.action == UNCHANGED
         assert result.body is None
 
 
 def test_an_auth_field_spelled_with_a_capital_is_read_and_kept():
     existing = raw_secret({'auths': {'registry.example.com': {'Auth': ENTRY['auth'], 'email': 'robot@example.com'}}})
-    assert plan(existing).action == 'unchanged'
+    assert plan(existing).action == UNCHANGED
 
 
 def test_an_odd_entry_with_another_credential_is_replaced_cleanly():
     existing = raw_secret({'auths': {'registry.example.com': _odd(OTHER_ENTRY['auth'].rstrip('='))}})
     result = plan(existing, merge=True)
-    assert result.action == 'updated'
+    assert result.action == UPDATE
     assert decode(result.body) == DESIRED
 
 
