@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _credential_lookup as cl
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
-from ansible_collections.ocp.registry_access.plugins.module_utils._access import shown_key
+from ansible_collections.ocp.registry_access.plugins.module_utils._access import model_secret, shown_key
 from ansible_collections.ocp.registry_access.plugins.module_utils._errors import InputError
+from ansible_collections.ocp.registry_access.plugins.module_utils._pull_secret import read_secret_auths
 
 
 class Location(object):
@@ -50,6 +51,46 @@ class Declared(object):
 
 
 GLOBAL = object()  # the place of the global pull secret in a declaration
+
+
+def location_of(secret, is_global=False):
+    """The Location of a Secret read from the server, its entries read as the audit's views read them.
+
+    The docker config as the collection parses it; when that parser refuses it, the entries as its
+    consumer reads them (the kubelet, or containers/image for the global pull secret), so that
+    every fingerprint is the one the views show; None when the consumer cannot read it either.
+    """
+    metadata = secret.get('metadata') or {}
+    secret_type = cl.SECRET_TYPE_DOCKERCONFIGJSON if is_global else secret.get('type')
+    secret = dict(secret, type=secret_type)
+    auths, _error = read_secret_auths(secret)
+    if auths is None:
+        document = model_secret(secret)['data'].get(cl.DATA_KEY.get(secret_type))
+        auths = None if document is None else _consumer_entries(document, secret_type, is_global)
+    return Location(metadata.get('namespace'), metadata.get('name'), auths, is_global)
+
+
+def _entry(username, password, email, identitytoken):
+    return {'username': username, 'password': password, 'email': email, 'identitytoken': identitytoken}
+
+
+def _consumer_entries(document, secret_type, is_global):
+    if is_global:
+        parsed = cl.containers_image_parse(document)
+        if parsed.error is not None:
+            return None
+        entries = {}
+        for key, (auth, token) in parsed.auths.items():
+            try:
+                pair = cl.containers_image_decode_auth(auth) or ('', '')
+            except ValueError:
+                pair = ('', '')  # the runtime gets no credential from it
+            entries[key] = _entry(pair[0], pair[1], None, token)
+        return entries
+    parsed = cl.kubelet_parse(document, 'dockercfg' if secret_type == cl.SECRET_TYPE_DOCKERCFG else 'dockerconfigjson')
+    if parsed.error is not None:
+        return None
+    return dict((key, _entry(c.username, c.password, c.email, c.identitytoken)) for key, c in parsed.entries.items())
 
 
 def credential_mark(entry):

@@ -6,12 +6,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.ocp.registry_access.plugins.module_utils import _access as access
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from ansible_collections.ocp.registry_access.plugins.module_utils import _rotation as rot
 from ansible_collections.ocp.registry_access.plugins.module_utils._errors import InputError
@@ -381,3 +383,44 @@ def test_generated_flags_do_not_depend_on_the_fingerprint_key(case, other_key):
     first = flags()
     dc.set_fingerprint_key(other_key)
     assert flags() == first
+
+
+# -- secrets read from the server --------------------------------------------------------------------
+
+
+def secret_object(raw, secret_type='kubernetes.io/dockerconfigjson', name='private-registry'):
+    key = '.dockercfg' if secret_type == 'kubernetes.io/dockercfg' else '.dockerconfigjson'
+    return {'metadata': {'name': name, 'namespace': 'ns-a'}, 'type': secret_type,
+            'data': {key: base64.b64encode(raw if isinstance(raw, bytes) else json.dumps(raw).encode()).decode()}}
+
+
+def test_a_secret_is_read_with_the_fingerprints_the_audit_views_show():
+    obj = secret_object({'auths': {REGISTRY: entry(OLD, email='robot@example.com')}})
+    location = rot.location_of(obj)
+    assert (location.namespace, location.secret, location.is_global) == ('ns-a', 'private-registry', False)
+    [view] = access.pull_secret_view(obj)['registries']
+    assert dc.fingerprint_entry(location.auths[REGISTRY]) == view['fingerprint']
+    flat = rot.location_of(secret_object({REGISTRY: entry(OLD)}, 'kubernetes.io/dockercfg'))
+    assert rot.credential_mark(flat.auths[REGISTRY]) == rot.credential_mark(entry(OLD))
+
+
+def test_entries_the_consumer_reads_but_the_strict_parser_refuses_are_read_as_the_consumer_does():
+    # the kubelet ignores identitytoken, containers/image ignores email: each reads these entries
+    kubelet = secret_object({'auths': {REGISTRY: dict(entry(OLD), identitytoken=5)}})
+    assert rot.credential_mark(rot.location_of(kubelet).auths[REGISTRY]) == rot.credential_mark(entry(OLD))
+    [view] = access.pull_secret_view(kubelet)['registries']
+    assert dc.fingerprint_entry(rot.location_of(kubelet).auths[REGISTRY]) == view['fingerprint']
+    runtime = secret_object({'auths': {REGISTRY: dict(entry(OLD), email=5)}})
+    assert rot.credential_mark(rot.location_of(runtime, is_global=True).auths[REGISTRY]) == rot.credential_mark(entry(OLD))
+    assert rot.location_of(runtime).auths is None  # the kubelet cannot read it
+    bad_auth = secret_object({'auths': {REGISTRY: {'auth': 'not base64!', 'email': 5}}})
+    assert rot.location_of(bad_auth, is_global=True).auths[REGISTRY]['password'] == ''
+
+
+@pytest.mark.parametrize('obj', [
+    secret_object(b'{not json'),
+    {'metadata': {'name': 'x', 'namespace': 'ns-a'}, 'type': 'kubernetes.io/dockerconfigjson', 'data': {}},
+], ids=['not json', 'no data'])
+def test_a_secret_no_consumer_can_read_holds_nothing(obj):
+    assert rot.location_of(obj).auths is None
+    assert rot.location_of(obj, is_global=True).auths is None
