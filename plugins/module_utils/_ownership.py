@@ -23,12 +23,14 @@ found by label. Only a binding the collection created carries the managed-by lab
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
 
-from ansible_collections.ocp.registry_access.plugins.module_utils._constants import MANAGED_BY
+from ansible_collections.ocp.registry_access.plugins.module_utils._constants import CREATE, DELETE, MANAGED_BY, UNCHANGED, UPDATE
 from ansible_collections.ocp.registry_access.plugins.module_utils._errors import InputError, PlanError
+from ansible_collections.ocp.registry_access.plugins.module_utils._subjects import subject_to_string
 
 OWNER_LABEL = 'ocp.registry-access/owner'
 OWNER_ANNOTATION = 'ocp.registry-access/owner'
@@ -214,14 +216,14 @@ def with_grants(binding, grants):
     return labels, annotations
 
 
-def recorded_grants(binding, owner, added, held):
-    """The grants of binding once owner's declaration is applied.
+def recorded_grants(grants, owner, added, held):
+    """grants ({owner: subjects}) once owner's declaration is applied to a binding.
 
     added: subject strings this run adds to the binding (recorded for owner); held: subject strings the declaration
     asks for that the binding already holds - recorded for owner too when another owner recorded them (a grant the
     collection made, which owner now shares), never when nobody did (a grant someone else made by hand).
     """
-    grants = dict((o, set(s)) for o, s in read_grants(binding).items())
+    grants = dict((o, set(s)) for o, s in grants.items())
     recorded_by_anyone = set().union(*grants.values()) if grants else set()
     mine = grants.setdefault(owner, set())
     mine.update(added)
@@ -233,3 +235,38 @@ def forget_subjects(grants, removed):
     """grants without the removed subject strings (a subject taken out of a binding is nobody's grant any more)."""
     removed = set(removed)
     return dict((o, set(s) - removed) for o, s in grants.items())
+
+
+def _subject_strings(subjects):
+    return [subject_to_string(s) for s in subjects or []]
+
+
+def mark_bindings(actions, owner, requested=(), claim=None):
+    """The actions of _subjects.plan_add / plan_remove with the records and marks their bindings must carry.
+
+    Each binding written records which subjects owner granted (none without owner) and forgets the subjects taken
+    out of it; a binding this run creates, and the one named claim (a rolebinding_name that owner manages, adopts
+    or overwrites), also gets the managed-by label and owner's marker. requested: the subject strings the
+    declaration asks for. An 'unchanged' action whose records or marks change becomes an 'update'.
+    """
+    marked = []
+    for action in actions:
+        if action['action'] == DELETE:
+            marked.append(action)
+            continue
+        binding = copy.deepcopy(action['binding'])
+        present = set(_subject_strings(binding.get('subjects')))
+        added = _subject_strings(action.get('added'))
+        grants = forget_subjects(read_grants(binding), _subject_strings(action.get('removed')))
+        if owner is not None:
+            held = [s for s in requested if s in present and s not in added]
+            grants = recorded_grants(grants, owner, added, held)
+        meta = binding.setdefault('metadata', {})
+        labels, annotations = with_grants(binding, grants)
+        if action['action'] == CREATE or action['name'] == claim:
+            labels, annotations = marked_metadata({'labels': labels, 'annotations': annotations}, owner)
+        changed = labels != (meta.get('labels') or {}) or annotations != (meta.get('annotations') or {})
+        meta['labels'], meta['annotations'] = labels, annotations
+        kind = UPDATE if action['action'] == UNCHANGED and changed else action['action']
+        marked.append(dict(action, action=kind, binding=binding))
+    return marked

@@ -129,6 +129,48 @@ def test_an_unreadable_grants_record_grants_nothing(text):
 
 def test_recording_shares_a_collection_grant_but_never_claims_a_hand_made_one():
     binding = obj(annotations={own.GRANTS_ANNOTATION: json.dumps({'team-a': ['s1']})})
-    grants = own.recorded_grants(binding, 'team-b', added=['s3'], held=['s1', 'by-hand'])
+    grants = own.recorded_grants(own.read_grants(binding), 'team-b', added=['s3'], held=['s1', 'by-hand'])
     assert grants == {'team-a': {'s1'}, 'team-b': {'s1', 's3'}}
     assert own.forget_subjects(grants, ['s1']) == {'team-a': set(), 'team-b': {'s3'}}
+
+
+# -- marking the actions of the binding planner -------------------------------------------------
+
+from ansible_collections.ocp.registry_access.plugins.module_utils import _subjects as subj  # noqa: E402
+
+PULLER = subj.role_ref('system:image-puller')
+X = subj.all_service_accounts_subject('x')
+Y = subj.all_service_accounts_subject('y')
+XS, YS = subj.subject_to_string(X), subj.subject_to_string(Y)
+
+
+def rb(name, subjects, grants=None):
+    labels, annotations = own.with_grants({}, grants or {})
+    return {'metadata': {'name': name, 'labels': labels, 'annotations': annotations},
+            'roleRef': dict(PULLER), 'subjects': list(subjects)}
+
+
+def test_a_created_binding_is_marked_and_records_its_owners_subjects():
+    actions = own.mark_bindings(subj.plan_add([], PULLER, [X]), 'team-a', [XS])
+    [action] = actions
+    meta = action['binding']['metadata']
+    assert action['action'] == 'create'
+    assert meta['labels'][own.MANAGED_BY_KEY] == own.MANAGED_BY_VALUE and meta['annotations'][own.OWNER_ANNOTATION] == 'team-a'
+    assert own.read_grants(action['binding']) == {'team-a': {XS}}
+
+
+def test_a_second_owner_shares_a_collection_grant_but_not_one_made_by_hand():
+    made = rb('system:image-puller', [X, Y], grants={'team-a': [XS]})
+    actions = own.mark_bindings(subj.plan_add([made], PULLER, [X, Y]), 'team-b', [XS, YS])
+    assert [a['action'] for a in actions] == ['update']
+    assert own.read_grants(actions[0]['binding']) == {'team-a': {XS}, 'team-b': {XS}}
+    # once recorded, nothing changes any more
+    again = own.mark_bindings(subj.plan_add([actions[0]['binding']], PULLER, [X, Y]), 'team-b', [XS, YS])
+    assert [a['action'] for a in again] == ['unchanged']
+
+
+def test_without_owner_nothing_is_recorded_and_removed_subjects_are_forgotten():
+    made = rb('system:image-puller', [X, Y], grants={'team-a': [XS, YS]})
+    assert [a['action'] for a in own.mark_bindings(subj.plan_add([made], PULLER, [X]), None, [XS])] == ['unchanged']
+    [action] = own.mark_bindings(subj.plan_remove([made], PULLER, [Y]), None)
+    assert action['action'] == 'update' and own.read_grants(action['binding']) == {'team-a': {XS}}
