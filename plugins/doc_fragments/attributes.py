@@ -15,6 +15,11 @@ attributes:
     description: Can run in check_mode and return changed status prediction without modifying target.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+  action_group:
+    description: Use C(group/ocp.registry_access.cluster) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - ocp.registry_access.cluster
   idempotent:
     description:
       - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.

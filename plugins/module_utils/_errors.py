@@ -15,7 +15,11 @@ from __future__ import annotations
 
 
 class RegistryAccessError(Exception):
-    """Base of every error the collection raises on purpose."""
+    """Base of every error the collection raises on purpose; result: what a module did before it (returned with the failure)."""
+
+    def __init__(self, *args, result=None):
+        super().__init__(*args)
+        self.result = result
 
 
 class InputError(RegistryAccessError, ValueError):

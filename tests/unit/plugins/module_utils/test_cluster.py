@@ -1022,3 +1022,40 @@ def test_from_module_hides_secrets_even_when_the_kubeconfig_is_unusable():
     assert KUBECONFIG_TOKEN in module.no_log_values
     assert "cannot use kubeconfig (dict)" in failed.value.args[0]["msg"]
     assert KUBECONFIG_TOKEN not in failed.value.args[0]["msg"]
+
+
+# -- dry run and conflicts ------------------------------------------------------------------------
+
+
+def test_a_dry_run_client_sends_no_write_but_asks_and_reads(server):
+    server.routes = {("GET", "/there"): (200, {"v": 1}, {}), ("GET", "/gone"): (404, {"reason": "NotFound"}, {}),
+                     ("POST", "/reviews"): (201, {"status": {"allowed": True}}, {})}
+    client = client_for(server)
+    client.dry_run = True
+    assert client.create("/objs", {"v": 2}) == {"v": 2}
+    assert client.replace("/there", {"v": 3}) == {"v": 3}
+    assert client.delete("/there") is True and client.delete("/gone") is False
+    assert client.ask("/reviews", {"spec": {}}) == {"status": {"allowed": True}}
+    assert client.read_modify_write("/there", lambda obj: dict(obj, v=4)) == ({"v": 4}, True)
+    assert [s[0] for s in server.seen] == ["GET", "GET", "POST", "GET"]
+
+
+def test_retry_on_conflict_plans_again_and_says_what_kept_changing(server):
+    client = client_for(server)
+    slept = sleeps_of(client)
+    attempts = []
+
+    def write(attempt):
+        attempts.append(attempt)
+        if attempt < 2:
+            raise cl.ApiError(409, "Conflict", "stale")
+        return "done"
+
+    assert client.retry_on_conflict(write) == "done" and attempts == [0, 1, 2] and len(slept) == 2
+    with pytest.raises(cl.ApiError) as err:
+        client.retry_on_conflict(lambda attempt: (_ for _ in ()).throw(cl.ApiError(409, "Conflict", "stale")),
+                                 what="secret a/b")
+    assert err.value.conflict and "secret a/b kept changing; try again" in str(err.value)
+    with pytest.raises(cl.ApiError) as err:
+        client.retry_on_conflict(lambda attempt: (_ for _ in ()).throw(cl.ApiError(422, "Invalid", "bad")))
+    assert err.value.status == 422
