@@ -29,6 +29,7 @@ author:
 extends_documentation_fragment:
   - ocp.registry_access.attributes
   - ocp.registry_access.cluster
+  - ocp.registry_access.fingerprint
 attributes:
   check_mode:
     support: full
@@ -205,17 +206,13 @@ warnings_from_api:
   sample: []
 '''
 
-from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from ansible_collections.ocp.registry_access.plugins.module_utils import _ownership as own
 from ansible_collections.ocp.registry_access.plugins.module_utils import _prune as pr
-from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import (
-    CONNECTION_ARG_SPEC, MAX_CONFLICT_ATTEMPTS, ApiError, Client, ClusterModule, resource_path,
-)
+from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import resource_path
 from ansible_collections.ocp.registry_access.plugins.module_utils._constants import DELETE
-from ansible_collections.ocp.registry_access.plugins.module_utils._errors import InputError
-from ansible_collections.ocp.registry_access.plugins.module_utils._pull_secret import (
-    read_secret_auths, secret_view, unlink_plan,
-)
+from ansible_collections.ocp.registry_access.plugins.module_utils._errors import ApiError, InputError, RegistryAccessError
+from ansible_collections.ocp.registry_access.plugins.module_utils._module import RegistryAccessModule
+from ansible_collections.ocp.registry_access.plugins.module_utils._pull_secret import secret_view, unlink_plan
 from ansible_collections.ocp.registry_access.plugins.module_utils._subjects import subject_to_string
 
 RBAC = 'rbac.authorization.k8s.io'
@@ -223,43 +220,30 @@ CLUSTER_WIDE_HINT = ('prune lists the objects of an owner across the cluster: bi
                      'ClusterRoleBinding, or set namespaces to the namespaces to look in; nothing was changed')
 
 
+class PruneFailed(RegistryAccessError):
+    """Some prunes failed after others were done: the result says what was done."""
+
+    def __init__(self, message, result):
+        super().__init__(message)
+        self.result = result
+
+
 def argument_spec():
-    spec = dict(
+    return dict(
         owner=dict(type='str', required=True),
         declared_secrets=dict(type='list', elements='dict', default=[]),
         declared_grants=dict(type='list', elements='dict', default=[]),
         namespaces=dict(type='list', elements='str'),
     )
-    spec.update(CONNECTION_ARG_SPEC)
-    return spec
 
 
 class Prune(object):
+    """Read the owner's objects, plan, then unlink and delete (a dry-run client in check mode sends no write)."""
+
     def __init__(self, module):
         self.module = module
         self.params = module.params
-        self.check_mode = module.check_mode
-        self.secret_values = set()
-        self.client = Client.from_module(module, redact=self.redact)
-
-    def redact(self, text):
-        return dc.redact(text, self.secret_values)
-
-    def fail(self, msg, **kwargs):
-        self.module.fail_json(msg=self.redact(msg), **kwargs)
-
-    def hide(self, secret):
-        """Register every credential of a listed secret with Ansible's masking (none is ever put in a result)."""
-        values = dc.secret_object_values(secret)
-        auths, _error = read_secret_auths(secret)
-        if auths:
-            values |= dc.secret_values(auths)
-        for value in values:
-            if value:
-                self.secret_values.add(value)
-                self.module.no_log_values.add(value)
-
-    # -- reading ----------------------------------------------------------------------------
+        self.client = module.connect()
 
     def list_labelled(self, resource, selector, group=None):
         """Every object of resource carrying selector, cluster-wide or in the namespaces given."""
@@ -269,7 +253,7 @@ class Prune(object):
                 return self.client.list(resource_path(resource, group=group), label_selector=selector)
             except ApiError as e:
                 if e.denied:
-                    self.fail('%s (%s)' % (CLUSTER_WIDE_HINT, e))
+                    raise InputError('%s (%s)' % (CLUSTER_WIDE_HINT, e))
                 raise
         lists = self.client.parallel(
             lambda ns: self.client.list(resource_path(resource, ns, group=group), label_selector=selector),
@@ -288,10 +272,9 @@ class Prune(object):
             secrets_declared = pr.declared_secrets(p['declared_secrets'])
             grants_declared = pr.declared_grants(p['declared_grants'])
         except InputError as e:
-            self.fail('%s; nothing was changed' % e)
+            raise InputError('%s; nothing was changed' % e)
         listed = self.list_labelled('secrets', own.owner_selector(owner))
-        for secret in listed:
-            self.hide(secret)
+        self.module.hide_secrets(listed)
         doomed = pr.secrets_to_prune(listed, owner, secrets_declared)
         accounts = self.client.list_by_namespace('serviceaccounts', sorted(set(s['metadata']['namespace'] for s in doomed)))
         prunes = [pr.plan_secret(s, accounts[s['metadata']['namespace']]) for s in doomed]
@@ -306,70 +289,59 @@ class Prune(object):
 
     def unlink(self, step):
         """Take the secret out of one service account (read-modify-write: entries others added stay in place)."""
-        def mutate(current):
-            if current is None or self.check_mode:
-                return None
-            return unlink_plan(current, step.secret)
-
-        self.client.read_modify_write(resource_path('serviceaccounts', step.namespace, step.name), mutate,
+        self.client.read_modify_write(resource_path('serviceaccounts', step.namespace, step.name),
+                                      lambda current: None if current is None else unlink_plan(current, step.secret),
                                       current=step.current)
 
     def prune_secret(self, prune, owner, declared):
         """Unlink, then delete; if the secret changed since it was listed, look again (it may have changed hands)."""
-        sas = []
-        for _attempt in range(MAX_CONFLICT_ATTEMPTS):
-            for step in prune.unlinks:
+        state = dict(prune=prune, sas=[])
+
+        def attempt(number):
+            if number:
+                current = self.client.get(resource_path('secrets', prune.namespace, prune.name))
+                if current is None:
+                    return self.secret_result(state['prune'], 'deleted'), state['sas']
+                self.module.hide_secrets([current])
+                if not pr.secrets_to_prune([current], owner, declared):
+                    return self.secret_result(state['prune'], 'kept'), state['sas']
+                state['prune'] = pr.plan_secret(current, self.client.list(resource_path('serviceaccounts', prune.namespace)))
+            plan = state['prune']
+            for step in plan.unlinks:
                 self.unlink(step)
-                sas.append(dict(namespace=step.namespace, name=step.name, secret=step.secret,
-                                unlinked_for=prune.linked[step.name], action='unlinked'))
-            result = dict(namespace=prune.namespace, name=prune.name, action='deleted',
-                          unlinked_from=[step.name for step in prune.unlinks])
-            if self.check_mode:
-                return result, sas
-            path = resource_path('secrets', prune.namespace, prune.name)
-            try:
-                self.client.delete(path, prune.delete.resource_version)
-                return result, sas
-            except ApiError as e:
-                if not e.conflict:
-                    raise
-            self.client.conflict_pause()
-            current = self.client.get(path)
-            if current is None:
-                return result, sas
-            self.hide(current)
-            if not pr.secrets_to_prune([current], owner, declared):
-                return dict(result, action='kept'), sas
-            accounts = self.client.list(resource_path('serviceaccounts', prune.namespace))
-            prune = pr.plan_secret(current, accounts)
-        raise ApiError(409, 'Conflict', 'secret %s/%s kept changing; try again' % (prune.namespace, prune.name))
+                state['sas'].append(dict(namespace=step.namespace, name=step.name, secret=step.secret,
+                                         unlinked_for=plan.linked[step.name], action='unlinked'))
+            self.client.delete(resource_path('secrets', plan.namespace, plan.name), plan.delete.resource_version)
+            return self.secret_result(plan, 'deleted'), state['sas']
+
+        return self.client.retry_on_conflict(attempt, 'secret %s/%s' % (prune.namespace, prune.name))
+
+    @staticmethod
+    def secret_result(prune, action):
+        return dict(namespace=prune.namespace, name=prune.name, action=action,
+                    unlinked_from=[step.name for step in prune.unlinks])
 
     def revoke(self, step, owner, declared):
         """Update or delete one binding; on a conflict read it again and plan again."""
         path = resource_path('rolebindings', step.namespace, step.name, group=RBAC)
-        for _attempt in range(MAX_CONFLICT_ATTEMPTS):
-            result = dict(namespace=step.namespace, name=step.name, removed=step.removed,
-                          action='deleted' if step.action == DELETE else 'updated',
-                          subjects=[] if step.action == DELETE else step.subjects_after)
-            if self.check_mode:
-                return result
-            try:
-                if step.action == DELETE:
-                    self.client.delete(path, step.resource_version)
-                else:
-                    self.client.replace(path, step.body)
-                return result
-            except ApiError as e:
-                if not e.conflict:
-                    raise
-            self.client.conflict_pause()
-            current = self.client.get(path)
-            if current is None:
+        state = dict(step=step)
+
+        def attempt(number):
+            if number:
+                current = self.client.get(path)
+                state['step'] = pr.plan_binding(current, owner, declared) if current is not None else None
+            todo = state['step']
+            if todo is None:
                 return None
-            step = pr.plan_binding(current, owner, declared)
-            if step is None:
-                return None
-        raise ApiError(409, 'Conflict', 'role binding %s kept changing; try again' % path)
+            if todo.action == DELETE:
+                self.client.delete(path, todo.resource_version)
+            else:
+                self.client.replace(path, todo.body)
+            return dict(namespace=todo.namespace, name=todo.name, removed=todo.removed,
+                        action='deleted' if todo.action == DELETE else 'updated',
+                        subjects=[] if todo.action == DELETE else todo.subjects_after)
+
+        return self.client.retry_on_conflict(attempt, 'role binding %s/%s' % (step.namespace, step.name))
 
     # -- result -----------------------------------------------------------------------------
 
@@ -387,16 +359,13 @@ class Prune(object):
                 errors.append('role binding %s/%s: %s' % (step.namespace, step.name, res))
             elif res is not None:
                 bindings_out.append(res)
-        for warning in self.client.api_warnings():
-            self.module.warn(warning)
         result = dict(changed=bool([s for s in secrets_out if s['action'] == 'deleted'] or sas_out or bindings_out),
-                      secrets=secrets_out, service_accounts=sas_out, bindings=bindings_out,
-                      warnings_from_api=self.client.api_warnings())
-        if self.module._diff:
+                      secrets=secrets_out, service_accounts=sas_out, bindings=bindings_out)
+        if self.module.diff:
             result['diff'] = diff_of(prunes, secrets_out, sas_out, bindings, bindings_out)
         if errors:
-            self.fail('%d of %d prunes failed: %s' % (len(errors), len(prunes) + len(binding_steps),
-                                                      '; '.join(errors[:10])), **result)
+            raise PruneFailed('%d of %d prunes failed: %s' % (len(errors), len(prunes) + len(binding_steps),
+                                                             '; '.join(errors[:10])), result)
         return result
 
 
@@ -424,11 +393,8 @@ def diff_of(prunes, secrets_out, sas_out, bindings, bindings_out):
 
 
 def main():
-    module = ClusterModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        module.exit_json(**Prune(module).run())
-    except ApiError as e:
-        module.fail_json(msg=str(e))
+    module = RegistryAccessModule(argument_spec(), supports_check_mode=True)
+    module.run(lambda: Prune(module).run())
 
 
 if __name__ == '__main__':
