@@ -29,7 +29,7 @@ description:
     "namespace_labels": {ns: {...}}}}); the ocp.registry_access.restrict_declaration filter limits a
     declaration to its namespaces (playbooks/eda_enforce.yml).
   - Needs list and watch (read only) on namespaces, serviceaccounts, secrets and rolebindings,
-    cluster-wide (rbac/eda-source.yml).
+    cluster-wide (rbac/eda-source-clusterrole.yaml).
   - The connection options and E(K8S_AUTH_*) variables are the modules' (ocp.registry_access.pull_secret).
 options:
   kubeconfig:
@@ -184,7 +184,8 @@ class SourceError(Exception):
 
 def source_options(args):
     """The validated options, K8S_AUTH_* variables applied; SourceError with every problem if invalid."""
-    params = dict((k, v) for k, v in (args or {}).items() if not k.startswith('eda_'))
+    # None (a rulebook's "{{ var | default(None) }}") is an option not given: its K8S_AUTH_* variable or default applies
+    params = dict((k, v) for k, v in (args or {}).items() if not k.startswith('eda_') and v is not None)
     result = ArgumentSpecValidator(SOURCE_ARG_SPEC).validate(params)
     secrets = set(result._no_log_values) | _cluster.connection_secret_values(result.validated_parameters)
     if result.error_messages:
@@ -331,7 +332,7 @@ def _initial_lists(client, options):
         except ApiError as e:
             raise SourceError('ocp.registry_access.watch cannot list %s: %s%s' % (
                 kind, e, ' (the source needs list and watch on namespaces, serviceaccounts, secrets and rolebindings, '
-                         'rbac/eda-source.yml)' if e.status in (401, 403) else ''))
+                         'rbac/eda-source-clusterrole.yaml)' if e.status in (401, 403) else ''))
     return found
 
 
