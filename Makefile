@@ -10,12 +10,13 @@ export PORT_BASE ?= 16000
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help deps venv link sanity lint docs changelog-lint release-changelog cluster cluster-down cluster-status node node-down node-status oracles test test-node test-unit test-differential test-reliability test-integration demo bench clean
+.PHONY: help deps venv link sanity lint docs changelog-lint release-changelog cluster cluster-down cluster-status node node-down node-status oracles test test-node test-unit test-differential test-reliability test-integration eda-check eda test-eda demo-namespaces demo bench clean
 
 help:
 	@echo "make demo      run the seed's whole story on a local cluster"
 	@echo "make test      every test suite and quality gate (what CI runs)"
 	@echo "make venv | cluster | cluster-down | cluster-status | node | node-down | test-unit | test-differential | test-node | test-integration | bench"
+	@echo "make eda       the EDA rulebook on the local cluster (make test-eda: its tests)"
 
 # Debian packages: the registry pull test's (tests/helpers/registry.py), sanity's shellcheck and the
 # test node's container runtime (tests/node);
@@ -53,7 +54,7 @@ cluster-status:
 	$(PYTHON) tests/cluster/cluster.py status
 
 # Fast gates first, the suites against the cluster last (CI's log ends with pytest's summary).
-test: venv deps cluster test-unit test-differential sanity lint docs changelog-lint test-reliability test-node test-integration
+test: venv deps cluster test-unit test-differential sanity lint docs changelog-lint test-reliability test-node test-eda test-integration
 
 test-unit: venv
 	$(BIN)/pytest tests/unit -q -p no:cacheprovider \
@@ -88,6 +89,27 @@ test-reliability: venv cluster
 test-integration: deps venv cluster
 	$(BIN)/pytest tests/integration -q -p no:cacheprovider -n 2 --dist loadgroup --ansible-host-pattern localhost
 
+# Event-Driven Ansible (extensions/eda): ansible-rulebook (pinned in requirements-dev.txt) runs on Java 17
+# or later (drools_jpy); nothing is installed here, the check says what is missing.
+eda-check: venv
+	@java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])' || { echo "ansible-rulebook needs Java 17 or later;" \
+	  "java -version says: $$(java -version 2>&1 | head -1 || echo 'no java')" \
+	  "(Debian: apt-get install openjdk-17-jre-headless)" >&2; exit 1; }
+	@$(BIN)/ansible-rulebook --version | grep -E '^ansible-rulebook|Java version'
+
+# The rulebook ocp.registry_access.watch_and_enforce on the local cluster with the demo declaration:
+# a full reconcile first, then every namespace created or drifted is enforced (Ctrl-C stops it).
+EDA_VARS := .build/eda-vars.yml
+eda: eda-check cluster demo-namespaces
+	@printf 'registry_access_declaration: %s\nregistry_access_exclude_namespaces: [kube-*]\n' \
+	  "$(CURDIR)/playbooks/vars/demo.yml" > $(EDA_VARS)
+	K8S_AUTH_KUBECONFIG=$(CLUSTER_DIR)/kubeconfig $(BIN)/ansible-rulebook -r ocp.registry_access.watch_and_enforce \
+	  -i tests/inventory/localhost.yml -e $(EDA_VARS) -v
+
+# A real ansible-rulebook process against the local cluster (and one of its own, .cluster-eda, ports 27xxx).
+test-eda: venv eda-check cluster
+	$(BIN)/pytest tests/eda_tests -q -p no:cacheprovider
+
 # ansible-test needs the collection at ansible_collections/ocp/registry_access outside any other
 # git work tree: a fresh copy of the files git would ship, in a temporary directory.
 SANITY_ROOT ?= $(or $(TMPDIR),/tmp)/ocp-registry-access-sanity
@@ -102,10 +124,12 @@ sanity: venv deps
 
 # The seed's story on the local cluster; a second run reports no change.
 DEMO_NAMESPACES := project-a project-b
-demo: venv cluster
+demo-namespaces: cluster
 	@kubectl="$$(bash tests/cluster/build.sh)/kubectl --kubeconfig $(CLUSTER_DIR)/kubeconfig"; \
 	for ns in $(DEMO_NAMESPACES); do \
 	  $$kubectl get namespace $$ns >/dev/null 2>&1 || $$kubectl create namespace $$ns >/dev/null; done
+
+demo: venv cluster demo-namespaces
 	$(BIN)/ansible-playbook playbooks/demo.yml -e registry_access_kubeconfig=$(CLUSTER_DIR)/kubeconfig \
 	  -e audit_report_dir=$(CURDIR)/reports | tee .build/demo.log
 	@echo
