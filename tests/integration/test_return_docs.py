@@ -1,6 +1,8 @@
 """Every module's RETURN documents exactly the keys a real result has, nested ones included."""
 
 import ast
+import base64
+import json
 import os
 
 import pytest
@@ -58,12 +60,40 @@ def args_for(module, connection, namespace):
         "registry_access_info": dict(connection, namespace=namespace,
                                      can_pull=[{"service_account": "%s:default" % namespace, "from_namespace": namespace}],
                                      images=["quay.io/openshift/app:1", "nginx"]),
+        "prune": dict(connection, owner="docs", namespaces=[namespace]),
     }[module]
+
+
+def prepare(module, api, namespace):
+    """What a module's result needs in the namespace to show every key: for prune, a pull secret of the owner
+    linked from default, and a binding in which the owner granted one of two subjects."""
+    if module != "prune":
+        return
+    managed = {"app.kubernetes.io/managed-by": "ocp.registry_access"}
+    document = json.dumps({"auths": {"quay.io": {"username": "u", "password": PASSWORD}}})
+    api.create("/api/v1/namespaces/%s/secrets" % namespace, {
+        "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+        "metadata": {"name": "docs-old", "labels": dict(managed, **{"ocp.registry-access/owner": "docs"}),
+                     "annotations": {"ocp.registry-access/owner": "docs"}},
+        "data": {".dockerconfigjson": base64.b64encode(document.encode()).decode()}})
+    sa = api.get("/api/v1/namespaces/%s/serviceaccounts/default" % namespace)
+    sa["imagePullSecrets"] = (sa.get("imagePullSecrets") or []) + [{"name": "docs-old"}]
+    api.replace("/api/v1/namespaces/%s/serviceaccounts/default" % namespace, sa)
+    groups = ["system:serviceaccounts:%s-%s" % (namespace, n) for n in ("a", "b")]
+    api.create("/apis/rbac.authorization.k8s.io/v1/namespaces/%s/rolebindings" % namespace, {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "docs-pullers",
+                     "labels": dict(managed, **{"grants.ocp.registry-access/docs": "true"}),
+                     "annotations": {"ocp.registry-access/grants": json.dumps(
+                         {"docs": ["group:" + groups[0]], "other": ["group:" + groups[1]]})}},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:image-puller"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g} for g in groups]})
 
 
 @pytest.mark.parametrize("module", module_names())
 def test_return_documents_every_key_of_a_real_result(module, api, cluster, connection, namespace_factory):
     namespace = namespace_factory("docs", wait_for_default_sa=True)
+    prepare(module, api, namespace)
     # check mode on the global pull secret: a real result without touching shared objects, from the
     # seeded cluster-wide configuration, while no other test is changing it
     with seeded_cluster_config(api, cluster):
