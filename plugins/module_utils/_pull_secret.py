@@ -7,20 +7,19 @@
 
 """Decisions of the pull_secret module: what a Secret and a service account should become.
 
-Pure functions over the objects read from the server (plus the service account wait, which only
-reads), so check mode, diffs and the unit tests share them with the real run.
+Pure functions over the objects read from the server, so check mode, diffs and the unit tests share
+them with the real run; _pull_secret_apply reads, waits and writes.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
-import time
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _credential_lookup as cl
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from ansible_collections.ocp.registry_access.plugins.module_utils._constants import (
-    CREATE, RECREATE, RESTORE, UNCHANGED, UPDATE, reported, resource_path,
+    CREATE, RECREATE, RESTORE, UNCHANGED, UPDATE, reported,
 )
 from ansible_collections.ocp.registry_access.plugins.module_utils._errors import PlanError
 
@@ -368,63 +367,36 @@ def provisioning_gap(service_account, secret):
     return None
 
 
-def wait_for_service_accounts(client, namespaces, names, mode, timeout, sleep=time.sleep, clock=time.time):
-    """{(namespace, name): service account}, once each exists (and is provisioned, if asked).
+def service_account_gaps(found, keys, mode, pull_secrets):
+    """{key: why not ready} for the keys of found (service accounts by (namespace, name)) that are not ready.
 
-    Reads only: one list per service account name, then GETs of the ones still pending (and, for
-    provisioned, of the pull secret each one names). The pull secret's content is only inspected,
-    never returned.
+    Ready means existing; for mode 'provisioned' also provisioned (pull_secrets: the Secret each one's
+    pull secret name gives, as read from the server).
     """
-    found = {}
-    for name in names:
-        for ns, obj in client.objects_by_namespace('serviceaccounts', name, namespaces).items():
-            found[(ns, name)] = obj
     gaps = {}
+    for key in keys:
+        if found[key] is None:
+            gaps[key] = 'does not exist'
+        elif mode == 'provisioned':
+            gap = provisioning_gap(found[key], pull_secrets.get(key))
+            if gap:
+                gaps[key] = gap
+    return gaps
 
-    def check(keys):
-        """The keys not ready yet (sorted), each with the reason in gaps."""
-        pending = []
-        for key in keys:
-            gaps.pop(key, None)
-            if found[key] is None:
-                gaps[key] = 'does not exist'
-                pending.append(key)
-        if mode == 'provisioned':
-            named = [k for k in keys if found[k] is not None and provisioned_secret_name(found[k])]
-            secrets = client.parallel(
-                lambda key: client.get(resource_path('secrets', key[0], provisioned_secret_name(found[key]))), named)
-            secret_of = {}
-            for key, secret in zip(named, secrets):
-                if isinstance(secret, Exception):
-                    raise secret
-                secret_of[key] = secret
-            for key in keys:
-                gap = found[key] is not None and provisioning_gap(found[key], secret_of.get(key))
-                if gap:
-                    gaps[key] = gap
-                    pending.append(key)
-        return sorted(pending)
 
-    pending = check(sorted(found))
-    if pending and mode == 'none':
-        raise PlanError('service account not found: %s' % _names(pending))
-    deadline = clock() + timeout
-    while pending:
-        if clock() >= deadline:
-            if mode == 'provisioned':
-                raise PlanError('timed out after %ds waiting for service accounts to be provisioned by OpenShift '
-                                '(their integrated-registry pull secret, named by the %s annotation or %s, '
-                                'linked, created and holding its token): %s' % (
-                                    timeout, REGISTRY_PULL_SECRET_REF, '<sa>-dockercfg-*', _gaps(pending, gaps)))
-            raise PlanError('timed out after %ds waiting for service accounts to exist: %s' % (timeout, _names(pending)))
-        sleep(1)
-        results = client.parallel(lambda key: client.get(resource_path('serviceaccounts', key[0], key[1])), pending)
-        for key, obj in zip(pending, results):
-            if isinstance(obj, Exception):
-                raise obj
-            found[key] = obj
-        pending = check(pending)
-    return found
+def service_accounts_not_found(pending):
+    """The PlanError of wait_for none: the service accounts that do not exist."""
+    return PlanError('service account not found: %s' % _names(pending))
+
+
+def wait_timed_out(mode, timeout, pending, gaps):
+    """The PlanError of a wait for service accounts that ran out of time."""
+    if mode == 'provisioned':
+        return PlanError('timed out after %ds waiting for service accounts to be provisioned by OpenShift '
+                         '(their integrated-registry pull secret, named by the %s annotation or %s, '
+                         'linked, created and holding its token): %s' % (
+                             timeout, REGISTRY_PULL_SECRET_REF, '<sa>-dockercfg-*', _gaps(pending, gaps)))
+    return PlanError('timed out after %ds waiting for service accounts to exist: %s' % (timeout, _names(pending)))
 
 
 def _gaps(keys, gaps, limit=10):
@@ -439,3 +411,20 @@ def _names(keys, limit=10):
     if len(keys) > limit:
         shown.append('... and %d more' % (len(keys) - limit))
     return ', '.join(shown)
+
+
+def diff_of(before, after, secret_results, sa_results):
+    """Safe before/after of what changed, keyed by namespace."""
+    b, a = {}, {}
+    for r in secret_results:
+        if r['action'] != 'unchanged':
+            b.setdefault(r['namespace'], {})['secret'] = before.get(r['namespace'])
+            a.setdefault(r['namespace'], {})['secret'] = \
+                before.get(r['namespace']) if r['action'] == 'restored' else after.get(r['namespace'])
+    for r in sa_results:
+        if r['action'] != 'unchanged':
+            b.setdefault(r['namespace'], {}).setdefault('service_accounts', {})[r['name']] = \
+                'not linked' if r['action'] == 'linked' else 'linked'
+            a.setdefault(r['namespace'], {}).setdefault('service_accounts', {})[r['name']] = \
+                ', '.join(r['linked_for']) or 'not linked'
+    return {'before': b, 'after': a}

@@ -8,6 +8,7 @@ import pytest
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from ansible_collections.ocp.registry_access.plugins.module_utils import _pull_secret as ps
+from ansible_collections.ocp.registry_access.plugins.module_utils import _pull_secret_apply as psa
 from ansible_collections.ocp.registry_access.plugins.module_utils._constants import CREATE, RECREATE, UNCHANGED, UPDATE
 from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import MANAGED_BY
 
@@ -550,7 +551,7 @@ def sa_in(ns, name, provisioned=False):
 
 def wait(client, namespaces, names, mode='exists', timeout=30, clock=None):
     clock = clock or FakeClock()
-    return ps.wait_for_service_accounts(client, namespaces, names, mode, timeout, sleep=clock.sleep, clock=clock.clock)
+    return psa.wait_for_service_accounts(client, namespaces, names, mode, timeout, sleep=clock.sleep, clock=clock.clock)
 
 
 def test_wait_returns_at_once_when_every_service_account_exists():
