@@ -47,6 +47,20 @@ class Rulebook:
         """Playbook runs finished so far (one PLAY RECAP each)."""
         return self.output.count("PLAY RECAP")
 
+    def settle(self, quiet=5, timeout=120):
+        """Wait until no playbook runs and none started for quiet seconds; returns the number of runs."""
+        deadline, last, since = time.time() + timeout, None, time.time()
+        while True:
+            out = self.output
+            state = (out.count("PLAY [Limit the declaration"), out.count("PLAY RECAP"))
+            if state != last:
+                last, since = state, time.time()
+            elif state[0] == state[1] and time.time() - since >= quiet:
+                return state[1]
+            if time.time() > deadline:
+                raise AssertionError("the rulebook did not settle in %ds:\n%s" % (timeout, out[-4000:]))
+            time.sleep(0.3)
+
     def wait_for_runs(self, count, timeout=120):
         deadline = time.time() + timeout
         while self.runs() < count:

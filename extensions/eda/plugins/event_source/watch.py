@@ -289,6 +289,7 @@ class Watcher(threading.Thread):
 
     def relist(self):
         objects, self.rv = list_objects(self.client, self.kind, self.selector)
+        LOG.info('watch of %s: resourceVersion expired (410 Gone), relisted %d objects', self.kind, len(objects))
         self.post(('relist', self.kind, objects))
 
     def run(self):
@@ -299,13 +300,15 @@ class Watcher(threading.Thread):
                     self.relist()
                     gone = False
                 for event_type, obj in watch_events(self.client, self.kind, self.rv, self.selector, self.timeout):
-                    attempt = 0
                     if event_type == ERROR:
                         if watch_error_is_gone(obj):
-                            gone = True
+                            gone, attempt = True, 0
                             break
                         raise ApiError(obj.get('code'), obj.get('reason'), _cluster.one_line(obj.get('message') or ''),
                                        'WATCH', WATCHED[self.kind]['path'])
+                    if attempt:
+                        LOG.info('watch of %s resumed from resourceVersion %s', self.kind, self.rv)
+                    attempt = 0
                     self.rv = ((obj.get('metadata') or {}).get('resourceVersion')) or self.rv
                     if event_type != BOOKMARK:
                         self.post(('event', self.kind, event_type, obj))
