@@ -17,6 +17,7 @@ from helpers.baseline import seeded_cluster_config
 from helpers.runner import BIN, REPO, register_secret, run_module, run_playbook
 
 PASSWORD = register_secret("fake-compat-pass-6e2b")
+FINGERPRINT_KEY = register_secret("fake-compat-fingerprint-key-0c4d")  # the same fingerprints in both runs
 MODULE_AGENT = "ocp.registry_access/"
 GLOBAL = "/api/v1/namespaces/openshift-config/secrets/pull-secret"
 register_secret("demo-password-not-secret", "demo-legacy-password-not-secret", "demo-fingerprint-key-not-secret")
@@ -99,8 +100,8 @@ def test_registry_access_info(audit, connection, namespace):
     results = []
     for check in (True, False):
         with audit.capture() as seen:
-            run = run_module("registry_access_info", dict(connection, namespace=namespace, include_global=False),
-                             check=check)
+            run = run_module("registry_access_info", dict(connection, namespace=namespace, include_global=False,
+                                                          fingerprint_key=FINGERPRINT_KEY), check=check)
         assert not run.failed and not run.changed, run.msg
         assert [e for e in seen.writes(namespaces=[namespace], user_agent_prefix=MODULE_AGENT)
                 if e.resource != "subjectaccessreviews"] == []

@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# The global_pull_secret suite (tests/integration/test_global_pull_secret.py).
+set -euo pipefail
+exec "${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/ocp/registry_access/tests/integration/pytest-target.sh" tests/integration/test_global_pull_secret.py -q -n 2 --dist loadgroup "$@"
