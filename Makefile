@@ -10,7 +10,7 @@ export PORT_BASE ?= 16000
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help deps venv link sanity lint docs changelog-lint release-changelog cluster cluster-down cluster-status node node-down node-status oracles test test-node test-unit test-differential test-reliability test-integration eda-check eda test-eda demo-namespaces demo bench clean
+.PHONY: help deps venv link sanity lint docs changelog-lint release-changelog cluster cluster-down cluster-status node node-down node-status oracles test test-node test-unit test-differential test-reliability test-integration test-compat compat-venvs sanity-compat galaxy-import test-ansible-integration eda-check eda test-eda demo-namespaces demo bench clean
 
 help:
 	@echo "make demo      run the seed's whole story on a local cluster"
@@ -54,7 +54,7 @@ cluster-status:
 	$(PYTHON) tests/cluster/cluster.py status
 
 # Fast gates first, the suites against the cluster last (CI's log ends with pytest's summary).
-test: venv deps cluster test-unit test-differential sanity lint docs changelog-lint test-reliability test-node test-eda test-integration
+test: venv deps cluster test-unit test-differential sanity lint docs changelog-lint galaxy-import sanity-compat test-compat test-ansible-integration test-reliability test-node test-eda test-integration
 
 test-unit: venv
 	$(BIN)/pytest tests/unit -q -p no:cacheprovider \
@@ -114,13 +114,58 @@ test-eda: venv eda-check cluster
 # git work tree: a fresh copy of the files git would ship, in a temporary directory.
 SANITY_ROOT ?= $(or $(TMPDIR),/tmp)/ocp-registry-access-sanity
 SANITY_TREE := $(SANITY_ROOT)/ansible_collections/ocp/registry_access
+SANITY_ANSIBLE_TEST ?= $(CURDIR)/$(BIN)/ansible-test
+SANITY_PYTHON ?= --python 3.11
 GET_PIP_CACHE := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 
 sanity: venv deps
 	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_TREE)
-	git ls-files -co --exclude-standard | grep -vxF -f <(git ls-files -d; echo /) | xargs -d '\n' cp --parents -t $(SANITY_TREE)/
+	$(call copy_tree,$(SANITY_TREE))
 	test -f $(GET_PIP_CACHE) || { mkdir -p $(dir $(GET_PIP_CACHE)) && cp tests/sanity/get_pip.py $(GET_PIP_CACHE); }
-	cd $(SANITY_TREE) && $(CURDIR)/$(BIN)/ansible-test sanity --python 3.11 --requirements --color no
+	cd $(SANITY_TREE) && $(SANITY_ANSIBLE_TEST) sanity $(SANITY_PYTHON) --requirements --color no
+
+# The files git would ship, copied (timestamps kept) to $(1).
+copy_tree = git ls-files -co --exclude-standard | grep -vxF -f <(git ls-files -d; echo /) | \
+	  xargs -d '\n' cp --parents --preserve=timestamps -t $(1)/
+
+# Every supported ansible-core (tests/compat/matrix.txt, docs/compatibility.md), each in a venv of its own
+# cached outside the checkout (~/.cache/ocp-registry-access/venvs), all built at once: the unit tests and
+# the smoke run (every module in check mode and for real, the demo playbook) on each, COMPAT_JOBS at a time.
+COMPAT := $(PYTHON) tests/compat/compat.py
+COMPAT_JOBS ?= 3
+compat-venvs:
+	$(COMPAT) venv $$($(COMPAT) minors) galaxy-importer >/dev/null
+
+test-compat: venv cluster compat-venvs
+	$(COMPAT) test --jobs $(COMPAT_JOBS)
+
+# ansible-test sanity on the oldest and the newest ansible-core of the matrix, both at once, each in a
+# tree of its own under SANITY_ROOT; their logs in .build/sanity-<minor>.log.
+sanity-compat: venv deps compat-venvs
+	@mkdir -p .build; pids=(); minors=($$($(COMPAT) oldest) $$($(COMPAT) newest)); \
+	for minor in $${minors[@]}; do venv="$$($(COMPAT) venv $$minor 2>/dev/null)"; \
+	  $(MAKE) -s sanity SANITY_ROOT=$(SANITY_ROOT)-$$minor SANITY_ANSIBLE_TEST=$$venv/bin/ansible-test \
+	    SANITY_PYTHON="--python-interpreter $$venv/bin/python" >.build/sanity-$$minor.log 2>&1 & pids+=($$!); done; \
+	status=0; for i in $${!minors[@]}; do \
+	  if wait $${pids[$$i]}; then echo "sanity-compat: ansible-core $${minors[$$i]} passed"; \
+	  else status=1; echo "sanity-compat: ansible-core $${minors[$$i]} FAILED:"; tail -40 .build/sanity-$${minors[$$i]}.log; fi; \
+	done; exit $$status
+
+# Galaxy's import check (galaxy-importer, pinned) on the built tarball; fails on any warning.
+galaxy-import: venv compat-venvs
+	bash tests/compat/galaxy-import.sh
+
+# ansible-test's entry point (tests/integration/targets, docs/testing.md): one target, run by ansible-test
+# itself from a tree at ansible_collections/ocp/registry_access that uses this checkout's venv and cluster
+# (symbolic links: ansible-test passes runme.sh only its own environment variables).
+ANSIBLE_TEST_TARGET ?= smoke
+INTEGRATION_ROOT ?= $(or $(TMPDIR),/tmp)/ocp-registry-access-integration
+INTEGRATION_TREE := $(INTEGRATION_ROOT)/ansible_collections/ocp/registry_access
+test-ansible-integration: venv cluster
+	rm -rf $(INTEGRATION_ROOT) && mkdir -p $(INTEGRATION_TREE)
+	$(call copy_tree,$(INTEGRATION_TREE))
+	ln -s $(CURDIR)/.venv $(CURDIR)/.build $(INTEGRATION_TREE)/ && ln -s $(CLUSTER_DIR) $(INTEGRATION_TREE)/.cluster
+	cd $(INTEGRATION_TREE) && $(CURDIR)/$(BIN)/ansible-test integration $(ANSIBLE_TEST_TARGET) --local --color no
 
 # The seed's story on the local cluster; a second run reports no change.
 DEMO_NAMESPACES := project-a project-b
