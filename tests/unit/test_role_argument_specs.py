@@ -166,8 +166,17 @@ def test_role_defaults_are_the_documented_defaults(role):
     defaults = load("roles/%s/defaults/main.yml" % role) or {}
     options = role_options(role)
     assert sorted(set(defaults) - set(options)) == []
-    assert [(name, defaults.get(name), spec.get("default")) for name, spec in sorted(options.items())
-            if defaults.get(name) != spec.get("default")] == []
+    differ = []
+    for name, spec in sorted(options.items()):
+        value = defaults.get(name)
+        if isinstance(value, str) and "{{" in value and spec.get("type", "str") not in ("str", "raw"):
+            # a list or dict computed by a template: an argument spec cannot carry it (antsibull-docs refuses a
+            # string as the default of a list), so the description says it and no default is documented
+            if "default" in spec:
+                differ.append((name, value, spec["default"]))
+        elif value != spec.get("default"):
+            differ.append((name, value, spec.get("default")))
+    assert differ == []
 
 
 def test_a_changed_suboption_is_found():
