@@ -321,9 +321,9 @@ def _entry_problems(document, secret_type, consumer, other):
     return (cl.entry_problems(document, consumer, secret_type), cl.entry_problems(document, other, secret_type))
 
 
-def _runtime_view(global_raw, image, notes):
-    """What CRI-O takes from its auth file (the global pull secret) when the kubelet sends no credential."""
-    lookup = cl.containers_image_lookup(global_raw, image)
+def _runtime_view(lookup, global_raw, notes):
+    """What CRI-O takes from its auth file (the global pull secret, lookup its ContainersImageLookup) when the
+    kubelet sends no credential."""
     answers = []
     for answer in lookup.answers:
         c = answer.credential
@@ -410,7 +410,7 @@ def explain_image(image, service_account_name, service_account, secrets_by_name,
                                                       cl.CONTAINERS_IMAGE)
     elif not global_readable:
         notes.append('the global pull secret could not be read: the credentials from the node are not shown')
-    kubelet = cl.kubelet_lookup(used, image, global_raw)
+    kubelet, runtime = cl.lookup_pull(used, image, global_raw)
     view['repository'] = kubelet.repo
     if kubelet.error is not None:
         view['error'] = 'the kubelet fails the pull: %s' % kubelet.error
@@ -424,8 +424,8 @@ def explain_image(image, service_account_name, service_account, secrets_by_name,
                 notes.append('several possible orders: the kubelet tries %s in Go map order (they name the same '
                              'registry in one secret)' % ', '.join('%s of %s' % (shown_key(c.key), c.source) for c in group))
     if not kubelet.credentials:
-        if global_raw is not None:
-            view['runtime'] = _runtime_view(global_raw, image, notes)
+        if runtime is not None:
+            view['runtime'] = _runtime_view(runtime, global_raw, notes)
             if all(a['key'] is None and a['error'] is None for a in view['runtime']['answers']):
                 view['anonymous'] = True
             for answer in view['runtime']['answers']:

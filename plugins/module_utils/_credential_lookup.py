@@ -1407,27 +1407,36 @@ def entry_problems(document: Any, consumer: str, secret_type: str = SECRET_TYPE_
 
 # -- explain a pull ------------------------------------------------------------------------------------
 
-def explain_pull(secrets: Sequence[Mapping], image: str, global_pull_secret: Any = None) -> dict:
-    """Which credentials a node tries for image, for ``registry_access_info``'s ``images:`` ("why ImagePullBackOff?").
+def lookup_pull(secrets: Sequence[Mapping], image: str, global_pull_secret: Any = None) -> tuple:
+    """(KubeletLookup, ContainersImageLookup or None): what a node does for image, the one composition of the two models.
 
     The kubelet tries the pod's pull secrets, then the node's config.json (on OpenShift the global
-    pull secret, /var/lib/kubelet/config.json), in ``attempts`` order (``ordered`` False when Go
-    map order decides among some of them). Only when the kubelet has no credential at all does
-    CRI-O read its own auth file (the same global pull secret) through containers/image: that
-    answer is ``runtime``. Nothing here holds a password: credentials are given as
-    Credential.public() dicts.
+    pull secret, /var/lib/kubelet/config.json). Only when the kubelet has no credential at all does
+    CRI-O read its own auth file (the same global pull secret) through containers/image: that is the
+    second lookup, None otherwise. global_pull_secret: the document as text, bytes or a parsed dict.
     """
     raw = global_pull_secret
     if isinstance(raw, Mapping):
         raw = json.dumps(raw)
     kubelet = kubelet_lookup(secrets, image, raw)
+    runtime = None
+    if kubelet.error is None and not kubelet.credentials and raw is not None:
+        runtime = containers_image_lookup(raw, image)
+    return kubelet, runtime
+
+
+def explain_pull(secrets: Sequence[Mapping], image: str, global_pull_secret: Any = None) -> dict:
+    """lookup_pull as a plain dict ("why ImagePullBackOff?"): ``attempts`` in the kubelet's order (``ordered`` False
+    when Go map order decides among some of them), then ``runtime``, CRI-O's own answer. Nothing here holds a
+    password: credentials are given as Credential.public() dicts.
+    """
+    kubelet, runtime = lookup_pull(secrets, image, global_pull_secret)
     result = {'image': image, 'repository': kubelet.repo, 'error': kubelet.error, 'attempts': [], 'ordered': True, 'runtime': None}
     if kubelet.error is not None:
         return result
     result['attempts'] = [c.public() for c in kubelet.credentials]
     result['ordered'] = kubelet.deterministic
-    if not kubelet.credentials and raw is not None:
-        runtime = containers_image_lookup(raw, image)
+    if runtime is not None:
         result['runtime'] = {
             'name': runtime.name,
             'ordered': runtime.deterministic,
