@@ -10,7 +10,7 @@ export PORT_BASE ?= 16000
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help deps venv link sanity lint docs changelog-lint release-changelog cluster cluster-down cluster-status node node-down node-status oracles test test-node test-unit test-differential test-reliability test-integration test-compat compat-venvs sanity-compat galaxy-import test-ansible-integration eda-check eda test-eda demo-namespaces demo bench clean
+.PHONY: help deps venv link sanity lint docs changelog-lint release-changelog cluster cluster-down cluster-status node node-down node-status oracles test bench-quick test-node test-unit test-differential test-reliability test-integration test-compat compat-venvs sanity-compat galaxy-import test-ansible-integration eda-check eda test-eda demo-namespaces demo bench clean
 
 help:
 	@echo "make demo      run the seed's whole story on a local cluster"
@@ -54,7 +54,7 @@ cluster-status:
 	$(PYTHON) tests/cluster/cluster.py status
 
 # Fast gates first, the suites against the cluster last (CI's log ends with pytest's summary).
-test: venv deps cluster test-unit test-differential sanity lint docs changelog-lint galaxy-import sanity-compat test-compat test-ansible-integration test-reliability test-node test-eda test-integration
+test: venv deps cluster test-unit test-differential sanity lint docs changelog-lint galaxy-import sanity-compat test-compat test-ansible-integration bench-quick test-reliability test-node test-eda test-integration
 
 test-unit: venv
 	$(BIN)/pytest tests/unit -q -p no:cacheprovider \
@@ -198,13 +198,21 @@ changelog-lint: venv
 release-changelog: venv
 	$(BIN)/antsibull-changelog release
 
-# The scale benchmark (design §7, docs/benchmarks.md), not part of make test: a venv of its own
-# with kubernetes.core for the comparison, a cluster of its own (.cluster-bench, ports 36xxx).
-# BENCH_ARGS='--sizes 10 --reps 1' for a quick check, BENCH_ARGS=--full for no sampling (about two hours).
+# The scale benchmark (design §7, docs/benchmarks.md): N = 10 to 10,000, under an hour; a venv of its
+# own with kubernetes.core for the comparison, a cluster of its own (.cluster-bench, ports 36xxx,
+# removed at the end). BENCH_ARGS='--sizes 10 --reps 1' for a quick check, BENCH_ARGS=--full for no sampling.
 BENCH_VENV := .venv-bench
 BENCH_ARGS ?=
 bench: $(BENCH_VENV)/.stamp link
 	$(BENCH_VENV)/bin/python benchmarks/bench.py $(BENCH_ARGS)
+
+# make test's check that the benchmark still runs: N = 10 once, the loops (b) and (c) over 3 of them (about
+# a minute), on a cluster of its own (.cluster-bench-quick, ports 37xxx, so a make bench may run beside it);
+# results and page in .build.
+BENCH_QUICK := .build/bench-quick
+bench-quick: $(BENCH_VENV)/.stamp link
+	BENCH_CLUSTER_DIR=$(CURDIR)/.cluster-bench-quick BENCH_PORT_BASE=37000 $(BENCH_VENV)/bin/python benchmarks/bench.py \
+	  --sizes 10 --reps 1 --sample b=3,c=3 --results-dir $(BENCH_QUICK) --docs $(BENCH_QUICK)/benchmarks.md
 
 $(BENCH_VENV)/.stamp: benchmarks/requirements-bench.txt
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)

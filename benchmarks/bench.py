@@ -1,23 +1,29 @@
-"""make bench: the scale benchmark (design §7).
+"""make bench: the scale benchmark (design §7, issue #18).
 
 The same job in N namespaces (a pull secret with two registries, linked to `default` for pull,
 and an image-puller grant for another project's service accounts) done by:
   a  playbooks/enforce.yml with the project_access role (ocp.registry_access)
+  d  benchmarks/floor.py, only the strictly needed requests through the collection's client
   b  benchmarks/kubernetes_core.yml, a loop of kubernetes.core.k8s tasks
   c  benchmarks/kubectl_loop.sh, a kubectl shell loop
-  d  benchmarks/floor.py, only the strictly needed requests through the collection's client
-each as a first run and a rerun on the unchanged cluster. Wall time is the whole process
-(interpreter and ansible-playbook start-up included); requests come from the API server's audit
-log, counting only the tool's own (the admin user, minus this driver's user agent).
+each as a first run and a rerun on the unchanged cluster, and
+  e  playbooks/audit.yml (registry_access_info) over the N namespaces, after (a)'s rerun.
+Wall time is the whole process (interpreter and ansible-playbook start-up included); requests
+come from the API server's audit log (tests/helpers/audit.py), counting only the tool's own (the
+admin user, minus this driver's user agent); memory is the peak RSS (VmHWM) of the tool's
+process tree polled from /proc, and the RSS of the bench cluster's kube-apiserver.
 
-Every N gets a fresh cluster of its own (.cluster-bench, ports 36xxx), never the test cluster.
-All tools work on the same N namespaces: between repetitions the driver removes what the last
-run made (secret, service account link, role binding), so each first run starts from the same
-state and the cluster holds the same objects for every tool.
+Every N gets a fresh cluster of its own (.cluster-bench, ports 36xxx), never the test cluster,
+removed at the end. The namespaces are created in parallel. All tools work on the same N
+namespaces: between repetitions the driver removes what the last run made (secret, service
+account link, role binding). The per-namespace loops (b) and (c) run over a sample of the
+namespaces above --sample and are scaled to N. If benchmarks/event_bench.py exists it runs once
+at the largest N (results["event_driven"], see benchmarks/page.py).
 
 Usage (from the bench venv, see make bench):
-  bench.py [--sizes 10,100,1000] [--reps 3] [--tools abcd] [--single-run-after 120]
-  bench.py --render benchmarks/results/<file>.json     (regenerate docs/benchmarks.md only)
+  bench.py [--sizes 10,100,1000,10000] [--reps 3] [--tools abcde] [--sample b=25,c=100] [--full]
+  bench.py --sizes 10 --reps 1 --results-dir DIR --docs PATH     (make bench-quick)
+Then docs/benchmarks.md is written by benchmarks/page.py from the run's results file.
 """
 
 import argparse
@@ -31,8 +37,8 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import urllib3
@@ -42,6 +48,8 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tests", "cluster"))
 sys.path.insert(0, os.path.join(REPO, "tests", "helpers"))
 
+import page  # noqa: E402  (benchmarks/page.py, beside this file)
+from audit import WRITE_VERBS, AuditLog  # noqa: E402
 from cluster import Cluster, build  # noqa: E402
 from kube import Api  # noqa: E402
 
@@ -50,8 +58,7 @@ CLUSTER_DIR = os.environ.get("BENCH_CLUSTER_DIR") or os.path.join(REPO, ".cluste
 PORT_BASE = int(os.environ.get("BENCH_PORT_BASE") or 36000)
 BIN = os.path.dirname(sys.executable)
 RESULTS_DIR = os.path.join(HERE, "results")
-DOCS = os.path.join(REPO, "docs", "benchmarks.md")
-FINDINGS = os.path.join(HERE, "findings.md")  # hand-written analysis, included in the generated page
+EVENT_BENCH = os.path.join(HERE, "event_bench.py")  # issue #17's benchmark, when it exists
 
 SECRET = "bench-pull"
 SOURCE = "bench-src"
@@ -62,14 +69,20 @@ REGISTRIES = [
     {"server": "registry-a.bench.example:5000", "username": "bench-user-a", "password": "fake-bench-password-a"},
     {"server": "registry-b.bench.example", "username": "bench-user-b", "password": "fake-bench-password-b"},
 ]
-WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
 TOOLS = {
-    "a": "ocp.registry_access: playbooks/enforce.yml, project_access role",
+    "a": "ocp.registry_access: playbooks/enforce.yml, project_access role (modules pull_secret and image_puller_binding)",
     "b": "kubernetes.core.k8s loop (benchmarks/kubernetes_core.yml)",
     "c": "kubectl shell loop (benchmarks/kubectl_loop.sh)",
-    "d": "floor: bare Python, same client, only needed requests (benchmarks/floor.py)",
+    "d": "floor: bare Python, the collection's client, only the needed requests (benchmarks/floor.py)",
+    "e": "ocp.registry_access audit: playbooks/audit.yml (module registry_access_info) over the N namespaces, "
+         "after (a)'s rerun",
 }
-SETUP_PARALLEL = 8
+# b and c first (they reset only their sample), then a with e and d, side by side under the same load.
+ORDER = "bcad"
+SETUP_PARALLEL = 16
+BUILTIN_MODULES = ("copy", "file", "stat", "template", "assert", "debug", "set_fact")
+POLL_INTERVAL = 0.1  # seconds between /proc samples of a running tool
+LOAD_INTERVAL = 5  # seconds between /proc/loadavg samples over the whole run
 
 
 def log(msg):
@@ -77,7 +90,7 @@ def log(msg):
 
 
 def namespace_names(n):
-    return ["bench-n%d-%04d" % (n, i) for i in range(1, n + 1)]
+    return ["bench-n%d-%05d" % (n, i) for i in range(1, n + 1)]
 
 
 def dockerconfig():
@@ -89,73 +102,173 @@ def dockerconfig():
     return {"auths": auths}
 
 
-# -- audit log ------------------------------------------------------------------------------
-
-
-class Audit:
-    """Requests of one window of the audit log, closed by a sentinel request."""
-
-    def __init__(self, path, api):
-        self.path = path
-        self.api = api
-
-    def offset(self):
-        try:
-            return os.path.getsize(self.path)
-        except OSError:
-            return 0
-
-    def events_since(self, offset):
-        sentinel = "bench-sentinel-" + uuid.uuid4().hex[:10]
-        self.api.get_or_none("/api/v1/namespaces/default/configmaps/" + sentinel)
-        deadline = time.time() + 60
-        events, buf, pos = [], b"", offset
-        while True:
-            with open(self.path, "rb") as f:
-                f.seek(pos)
-                chunk = f.read()
-            pos += len(chunk)
-            buf += chunk
-            lines = buf.split(b"\n")
-            buf = lines.pop()  # an incomplete last line waits for the next read
-            found = False
-            for line in lines:
-                try:
-                    raw = json.loads(line)
-                except ValueError:
-                    continue
-                if raw.get("stage") != "ResponseComplete":
-                    continue
-                if (raw.get("objectRef") or {}).get("name") == sentinel:
-                    found = True
-                    continue
-                events.append(raw)
-            if found:
-                return events
-            if time.time() > deadline:
-                raise RuntimeError("audit sentinel %s never reached %s" % (sentinel, self.path))
-            time.sleep(0.1)
+def parse_sample(text):
+    """'b=25,c=100' (or one number for both loops) -> {'b': 25, 'c': 100}."""
+    if text.isdigit():
+        return {"b": int(text), "c": int(text)}
+    out = {}
+    for part in filter(None, text.split(",")):
+        tool, _eq, count = part.partition("=")
+        out[tool.strip()] = int(count)
+    return out
 
 
 def tool_requests(events):
     """The tool's own requests: made as admin, not by this driver (controllers act as themselves)."""
-    mine = [e for e in events if (e.get("user") or {}).get("username") == "admin"
-            and not (e.get("userAgent") or "").startswith(BENCH_AGENT)]
+    mine = [e for e in events if e.user == "admin" and not (e.user_agent or "").startswith(BENCH_AGENT)]
     by_verb, by_resource, agents = {}, {}, {}
     for e in mine:
-        verb = e.get("verb")
-        ref = e.get("objectRef") or {}
-        resource = ref.get("resource") or "(discovery)"
-        if ref.get("subresource"):
-            resource += "/" + ref["subresource"]
-        by_verb[verb] = by_verb.get(verb, 0) + 1
-        key = "%s %s" % (verb, resource)
+        kind = (e.resource or "(discovery)") + ("/" + e.subresource if e.subresource else "")
+        by_verb[e.verb] = by_verb.get(e.verb, 0) + 1
+        key = "%s %s" % (e.verb, kind)
         by_resource[key] = by_resource.get(key, 0) + 1
-        agent = (e.get("userAgent") or "").split(" ")[0]
+        agent = (e.user_agent or "").split(" ")[0]
         agents[agent] = agents.get(agent, 0) + 1
     return {"total": len(mine), "by_verb": dict(sorted(by_verb.items())),
             "writes": sum(by_verb.get(v, 0) for v in WRITE_VERBS),
             "by_verb_resource": dict(sorted(by_resource.items())), "user_agents": agents}
+
+
+# -- /proc: memory and load -------------------------------------------------------------------
+
+
+def proc_status_kib(pid, field):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return [float(x) for x in f.read().split()[:3]]
+
+
+def process_tree(root):
+    """root and all its descendants (from /proc/<pid>/task/<tid>/children)."""
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        try:
+            tasks = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                    todo.extend(int(c) for c in f.read().split())
+            except (OSError, ValueError):
+                pass
+    return out
+
+
+def process_label(pid, root):
+    """'module:<name>' for an Ansible module process (python .../AnsiballZ_<name>.py), else the program's name."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            argv = [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
+    except OSError:
+        return None
+    if not argv:
+        return None
+    program = os.path.basename(argv[0])
+    if program.startswith("python"):
+        for arg in argv[1:]:
+            base = os.path.basename(arg)
+            if base.startswith("AnsiballZ_") and base.endswith(".py"):
+                return "module:" + base[len("AnsiballZ_"):-3]
+    if pid == root:
+        return "root"
+    return program
+
+
+class ProcWatch:
+    """Polls /proc while one tool runs: the peak RSS (VmHWM) of each process of its tree, the API
+    server's RSS, the 1-minute load. VmHWM is the kernel's own high-water mark, so a poll shortly
+    before a process exits still sees its peak."""
+
+    def __init__(self, root, apiserver_pid):
+        self.root, self.apiserver_pid = root, apiserver_pid
+        self.peaks = {}  # (pid, label) -> VmHWM in KiB
+        self.apiserver_max = 0
+        self.load_max = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        return False
+
+    def _run(self):
+        tick = 0
+        while True:
+            self.poll(load=tick % 10 == 0)
+            tick += 1
+            if self._stop.wait(POLL_INTERVAL):
+                return
+
+    def poll(self, load=True):
+        for pid in process_tree(self.root):
+            label = process_label(pid, self.root)  # read every time: a fork's cmdline changes at exec
+            hwm = proc_status_kib(pid, "VmHWM")
+            if label and hwm:
+                key = (pid, label)
+                self.peaks[key] = max(hwm, self.peaks.get(key, 0))
+        if self.apiserver_pid:
+            self.apiserver_max = max(self.apiserver_max, proc_status_kib(self.apiserver_pid, "VmRSS") or 0)
+        if load:
+            self.load_max = max(self.load_max, loadavg()[0])
+
+    def memory(self, tool):
+        modules, programs = {}, {}
+        for (_pid, label), kib in self.peaks.items():
+            name = label.split(":", 1)[1] if label.startswith("module:") else None
+            if name and name not in BUILTIN_MODULES:  # not the builtin modules a role also runs (copy, stat...)
+                modules[name] = max(kib, modules.get(name, 0))
+            else:
+                programs[label] = max(kib, programs.get(label, 0))
+        if tool == "d":
+            worker = ("floor.py", programs.get("root"))
+        elif tool == "c":
+            worker = ("kubectl", programs.get("kubectl"))
+        elif modules:
+            worker = max(modules.items(), key=lambda item: item[1])
+        else:
+            worker = (None, None)
+        return {"worker_name": worker[0], "worker_peak_kib": worker[1], "modules_kib": modules,
+                "controller_peak_kib": programs.get("root") if tool in "abe" else None, "programs_kib": programs}
+
+
+class LoadSampler:
+    """/proc/loadavg every LOAD_INTERVAL seconds for the whole run: [seconds since start, 1, 5, 15 min]."""
+
+    def __init__(self):
+        self.started = time.time()
+        self.samples = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while True:
+            self.samples.append([round(time.time() - self.started, 1)] + loadavg())
+            if self._stop.wait(LOAD_INTERVAL):
+                return
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        return {"interval_s": LOAD_INTERVAL, "samples": self.samples}
 
 
 # -- the bench cluster ------------------------------------------------------------------------
@@ -170,13 +283,15 @@ class Bench:
         self.api = None
         self.audit = None
         self.versions = None
+        self.apiserver_by_n = {}
+        self.setup_s_by_n = {}
 
     def up(self):
         self.down()  # a fresh cluster per N: the same objects for every size's tools
         self.cluster.up()
         self.api = Api(self.cluster.server, self.cluster.ca_cert, self.cluster.admin_token, user_agent=BENCH_AGENT)
         self.api.http.connection_pool_kw["maxsize"] = SETUP_PARALLEL
-        self.audit = Audit(self.cluster.audit_log, self.api)
+        self.audit = AuditLog(self.cluster.audit_log, self.api)
         os.makedirs(self.workdir, mode=0o700, exist_ok=True)
 
     def down(self):
@@ -194,8 +309,8 @@ class Bench:
         self.cluster.down(quiet=True)
 
     def parallel(self, func, items):
-        """Setup and cleanup requests in parallel; the API server may drop a kept-alive connection
-        under this load, so each item is tried again a few times."""
+        """Setup and cleanup requests in parallel over the one client; the API server may drop a
+        kept-alive connection under this load, so each item is tried again a few times."""
         def retrying(item):
             for attempt in range(5):
                 try:
@@ -209,40 +324,54 @@ class Bench:
         with ThreadPoolExecutor(SETUP_PARALLEL) as pool:
             return list(pool.map(retrying, items))
 
+    def count(self, path, names):
+        return len(set(names) & set(o["metadata"]["namespace"] for o in self.api.get(path)["items"]))
+
     def create_namespaces(self, n):
         names = namespace_names(n)
         started = time.time()
         self.api.create("/api/v1/namespaces", {"metadata": {"name": SOURCE}})
+        samples = sorted(set(k for k in self.args.sample.values() if k < n))
 
         def labels(i):
             out = {"bench": "n%d" % n}
-            if i < self.args.sample:
-                out["bench-sample"] = "yes"  # the namespaces that sampled runs of slow tools target
+            for k in samples:
+                if i < k:
+                    out["bench-sample-%d" % k] = "yes"  # the namespaces that a sampled run of a loop targets
             return out
 
         self.parallel(lambda item: self.api.create("/api/v1/namespaces", {"metadata": {
             "name": item[1], "labels": labels(item[0])}}), list(enumerate(names)))
-        # The service account controller makes `default` in each: the job links it, so wait.
-        deadline = time.time() + 600
+        created = time.time() - started
+        # The controllers make `default` (the job links it) and `kube-root-ca.crt` in each: wait for
+        # both, so that their writes do not load the API server while a tool is timed.
+        deadline = time.time() + 900
         while True:
-            accounts = self.api.get("/api/v1/serviceaccounts?fieldSelector=metadata.name%3Ddefault")["items"]
-            have = set(a["metadata"]["namespace"] for a in accounts)
-            if have.issuperset(names):
+            accounts = self.count("/api/v1/serviceaccounts?fieldSelector=metadata.name%3Ddefault", names)
+            maps = self.count("/api/v1/configmaps?fieldSelector=metadata.name%3Dkube-root-ca.crt", names)
+            if accounts == n and maps == n:
                 break
             if time.time() > deadline:
-                raise RuntimeError("service account default missing in %d namespaces" % len(set(names) - have))
-            time.sleep(1)
+                raise RuntimeError("after 15 min: service account default in %d, kube-root-ca.crt in %d of %d namespaces"
+                                   % (accounts, maps, n))
+            time.sleep(1 if n <= 1000 else 5)
         time.sleep(3)  # let the controllers settle before anything is timed
-        log("N=%d: %d namespaces ready in %.1fs" % (n, n, time.time() - started))
+        self.setup_s_by_n[str(n)] = {"create_s": round(created, 1), "ready_s": round(time.time() - started, 1)}
+        log("N=%d: %d namespaces created in %.1fs (%d in parallel), ready in %.1fs"
+            % (n, n, created, SETUP_PARALLEL, time.time() - started))
         return names
 
     def reset(self, names):
         """Remove what a run made, so the next first run starts from the same state."""
+        started = time.time()
+
         def one(ns):
             self.api.delete("/api/v1/namespaces/%s/secrets/%s" % (ns, SECRET))
             self.api.delete("/apis/%s/v1/namespaces/%s/rolebindings/%s" % (RBAC, ns, ROLE))
             self.api.patch("/api/v1/namespaces/%s/serviceaccounts/default" % ns, {"imagePullSecrets": None})
         self.parallel(one, names)
+        if len(names) >= 1000:
+            log("reset %d namespaces in %.1fs" % (len(names), time.time() - started))
 
     def check(self, names, tool, phase):
         """The job is done in every namespace (a fast tool that skipped work would be no result)."""
@@ -269,10 +398,20 @@ class Bench:
             raise RuntimeError("tool %s (%s run) left the job undone: %d missing, e.g. %s"
                                % (tool, phase, len(missing), missing[:5]))
 
+    def check_audit(self, n, jobs):
+        """The audit (e) saw every namespace with its secret, link and grant."""
+        with open(os.path.join(jobs["e_reports"], "bench.json")) as f:
+            summary = json.load(f)["summary"]
+        want = {"namespaces": n, "pull_secrets": n, "image_puller_bindings": n, "dangling_references": 0}
+        wrong = dict((k, summary.get(k)) for k, v in want.items() if summary.get(k) != v)
+        if wrong:
+            raise RuntimeError("the audit at N=%d reported %s, expected %s" % (n, wrong, want))
+
     # -- the tools --------------------------------------------------------------------------
 
     def job_files(self, n, selector):
         kubeconfig = self.cluster.kubeconfig
+        reports = os.path.join(self.workdir, "reports-n%d" % n)
         files = {
             "a": {"registry_access_kubeconfig": kubeconfig,
                   "project_access_pull_secrets": [{"name": SECRET, "namespace_selector": selector,
@@ -283,8 +422,10 @@ class Bench:
                   "bench_source": SOURCE, "bench_dockerconfig": dockerconfig()},
             "d": {"kubeconfig": kubeconfig, "selector": selector, "secret": SECRET, "source": SOURCE,
                   "registries": REGISTRIES},
+            "e": {"registry_access_kubeconfig": kubeconfig, "audit_namespace_selector": selector,
+                  "audit_report_dir": reports, "audit_report_name": "bench"},
         }
-        paths = {}
+        paths = {"e_reports": reports}
         for tool, content in files.items():
             paths[tool] = os.path.join(self.workdir, "job-%s-n%d.json" % (tool, n))
             with open(os.open(paths[tool], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
@@ -294,14 +435,13 @@ class Bench:
             json.dump(dockerconfig(), f, separators=(",", ":"))
         return paths
 
-    def command(self, tool, n, selector, jobs):
+    def command(self, tool, selector, jobs):
         env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                    PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
         env.pop("CLUSTER_DIR", None)
-        if tool == "a":
-            return [os.path.join(BIN, "ansible-playbook"), "playbooks/enforce.yml", "-e", "@" + jobs["a"]], env
-        if tool == "b":
-            return [os.path.join(BIN, "ansible-playbook"), "benchmarks/kubernetes_core.yml", "-e", "@" + jobs["b"]], env
+        playbook = {"a": "playbooks/enforce.yml", "b": "benchmarks/kubernetes_core.yml", "e": "playbooks/audit.yml"}
+        if tool in playbook:
+            return [os.path.join(BIN, "ansible-playbook"), playbook[tool], "-e", "@" + jobs[tool]], env
         if tool == "c":
             env.update(KUBECTL=os.path.join(self.bindir, "kubectl"), KUBECONFIG=self.cluster.kubeconfig,
                        SELECTOR=selector, SECRET=SECRET, SOURCE=SOURCE, DOCKERCONFIG=jobs["c"])
@@ -309,73 +449,128 @@ class Bench:
         return [sys.executable, "benchmarks/floor.py", jobs["d"]], env
 
     def measure(self, tool, n, selector, jobs, phase, rep):
-        argv, env = self.command(tool, n, selector, jobs)
+        argv, env = self.command(tool, selector, jobs)
         logfile = os.path.join(self.workdir, "%s-n%d-%s-%d.log" % (tool, n, phase, rep))
-        offset = self.audit.offset()
-        load = os.getloadavg()[0]
+        load = loadavg()[0]
+        apiserver = self.cluster.pid("kube-apiserver")
         cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        with open(logfile, "wb") as out:
-            proc = subprocess.run(argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
-        wall = time.perf_counter() - started
+        with self.audit.capture() as capture:
+            started = time.perf_counter()
+            with open(logfile, "wb") as out:
+                proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+                with ProcWatch(proc.pid, apiserver) as watch:
+                    proc.wait()
+            wall = time.perf_counter() - started
         cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-        requests = tool_requests(self.audit.events_since(offset))
+        requests = tool_requests(capture.events)
         if proc.returncode:
             with open(logfile, errors="replace") as f:
                 tail = "".join(f.readlines()[-30:])
             raise RuntimeError("tool %s %s run at N=%d exited %d; log %s:\n%s"
                                % (tool, phase, n, proc.returncode, logfile, tail))
-        log("N=%-5d %s %-5s rep %d: %7.2fs (client CPU %.2fs, load %.1f) %5d requests %s, %d writes"
-            % (n, tool, phase, rep, wall, cpu, load, requests["total"], requests["by_verb"], requests["writes"]))
-        return dict(wall_s=round(wall, 3), cpu_s=round(cpu, 3), load=round(load, 2), **requests)
+        memory = watch.memory(tool)
+        log("N=%-5d %s %-5s rep %d: %7.2fs (client CPU %.2fs, load %.1f-%.1f) %5d requests %s, %d writes; "
+            "peak RSS %s %s MB, API server %d MB"
+            % (n, tool, phase, rep, wall, cpu, load, watch.load_max, requests["total"], requests["by_verb"],
+               requests["writes"], memory["worker_name"], page.fmt_mb(memory["worker_peak_kib"]),
+               watch.apiserver_max // 1024))
+        return dict(wall_s=round(wall, 3), cpu_s=round(cpu, 3), load=round(load, 2), load_max=round(watch.load_max, 2),
+                    memory=memory, apiserver_rss_max_kib=watch.apiserver_max, **requests)
 
-    def run_size(self, n):
+    def run_size(self, n, last_size):
         self.up()
         if self.versions is None:
             self.versions = versions(self.bindir, self.api)
         all_names = self.create_namespaces(n)
-        rows = []
-        for tool in self.args.tools:
+        tools = [t for t in ORDER if t in self.args.tools]
+        if "e" in self.args.tools and "a" not in tools:
+            tools.append("a")  # the audit reads the state (a) makes
+        reps_here = 1 if n >= self.args.one_rep_from else self.args.reps
+        runs = {}
+        for index, tool in enumerate(tools):
             names, selector = all_names, "bench=n%d" % n
-            if tool in self.args.sample_tools and n > self.args.sample:
-                # A loop's cost is the same for every namespace: measure a sample, scale by n / sample.
-                names, selector = all_names[:self.args.sample], "bench=n%d,bench-sample=yes" % n
-                log("N=%d %s: runs over a sample of %d namespaces, extrapolated x%g"
-                    % (n, tool, len(names), n / len(names)))
+            k = self.args.sample.get(tool)
+            if k and n > k:
+                # A loop's cost is the same for every namespace: measure a sample, scale by n / k.
+                names, selector = all_names[:k], "bench=n%d,bench-sample-%d=yes" % (n, k)
+                log("N=%d %s: runs over a sample of %d namespaces, scaled x%g" % (n, tool, k, n / k))
             jobs = self.job_files(n, selector)
-            reps = {"first": [], "rerun": []}
-            for rep in range(1, self.args.reps + 1):
-                for phase in ("first", "rerun"):
-                    reps[phase].append(self.measure(tool, n, selector, jobs, phase, rep))
-                    self.check(names, tool, phase)
-                self.reset(names)
-                slowest = max(r["wall_s"] for r in reps["first"] + reps["rerun"])
-                if rep < self.args.reps and slowest > self.args.single_run_after:
+            phases = ("first", "rerun", "audit") if tool == "a" and "e" in self.args.tools else ("first", "rerun")
+            for rep in range(1, reps_here + 1):
+                for phase in phases:
+                    who = "e" if phase == "audit" else tool
+                    runs.setdefault((who, phase, len(names)), []).append(self.measure(who, n, selector, jobs, phase, rep))
+                    if phase == "audit":
+                        self.check_audit(n, jobs)
+                    else:
+                        self.check(names, tool, phase)
+                slowest = max(r["wall_s"] for (who, _p, _k), rs in runs.items() if who in (tool, "e" if tool == "a" else tool)
+                              for r in rs)
+                more = rep < reps_here and slowest <= self.args.single_run_after
+                if rep < reps_here and not more:
                     log("N=%d %s: a run took %.0fs (> %ds): no more repetitions"
                         % (n, tool, slowest, self.args.single_run_after))
+                if more or index < len(tools) - 1 or not last_size:
+                    self.reset(names)  # the cluster of the last tool at the last N is thrown away as it is
+                if not more:
                     break
-            for phase, runs in reps.items():
-                rows.append(summarise(tool, n, phase, runs, len(names)))
+        self.apiserver_by_n[str(n)] = {"hwm_kib": proc_status_kib(self.cluster.pid("kube-apiserver"), "VmHWM"),
+                                       "rss_end_kib": proc_status_kib(self.cluster.pid("kube-apiserver"), "VmRSS")}
+        rows = [summarise(tool, n, phase, rs, k) for (tool, phase, k), rs in runs.items()
+                if tool in self.args.tools]
+        if last_size:
+            self.event_driven = self.run_event_bench(n)
         self.down()
         return rows
+
+    def run_event_bench(self, n):
+        """Issue #17's event-driven benchmark, once, on this cluster (see the board's contract in page.py)."""
+        if not os.path.exists(EVENT_BENCH) or self.args.no_event:
+            return None
+        out = os.path.join(self.workdir, "event_driven.json")
+        argv = [sys.executable, EVENT_BENCH, "--kubeconfig", self.cluster.kubeconfig, "--server", self.cluster.server,
+                "--ca-cert", self.cluster.ca_cert, "--audit-log", self.cluster.audit_log, "--workdir", self.workdir,
+                "--size", str(n), "--out", out] + (["--quick"] if n < 1000 else [])
+        log("event-driven: %s" % " ".join(argv[1:2] + argv[-4:]))
+        started = time.time()
+        try:
+            proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=900, check=False)
+        except subprocess.TimeoutExpired:
+            return {"error": "benchmarks/event_bench.py did not finish within 900 s"}
+        if proc.returncode:
+            log("event-driven benchmark exited %d:\n%s" % (proc.returncode, (proc.stdout + proc.stderr)[-3000:]))
+            return {"error": "benchmarks/event_bench.py exited %d" % proc.returncode}
+        with open(out) as f:
+            result = json.load(f)
+        result.setdefault("wall_s", round(time.time() - started, 1))
+        log("event-driven benchmark done in %.0fs" % (time.time() - started))
+        return result
 
 
 def summarise(tool, n, phase, runs, measured_n):
     """One table row: the median wall time and the requests of the run with that time.
 
     A sampled row (measured_n < n) is scaled by n / measured_n, except the one namespace list,
-    and says so: `measured` keeps what was really measured.
+    and says so: `measured` keeps what was really measured. Memory is never scaled: it is the
+    largest of the runs, as measured.
     """
     walls = [r["wall_s"] for r in runs]
     median = statistics.median(walls)
     nearest = min(runs, key=lambda r: abs(r["wall_s"] - median))
+    heaviest = max(runs, key=lambda r: r["memory"]["worker_peak_kib"] or 0)
+    memory = dict(heaviest["memory"])
+    memory["modules_kib"] = {}
+    for r in runs:
+        for name, kib in r["memory"]["modules_kib"].items():
+            memory["modules_kib"][name] = max(kib, memory["modules_kib"].get(name, 0))
     out = {"tool": tool, "n": n, "phase": phase, "runs": len(runs), "wall_s": walls, "median_s": round(median, 3),
            "cpu_s": [r["cpu_s"] for r in runs], "median_cpu_s": round(statistics.median(r["cpu_s"] for r in runs), 3),
-           "load_at_start": [r["load"] for r in runs],
+           "load_at_start": [r["load"] for r in runs], "load_max": [r["load_max"] for r in runs],
            "requests": nearest["total"], "by_verb": nearest["by_verb"], "writes": nearest["writes"],
            "by_verb_resource": nearest["by_verb_resource"], "user_agents": nearest["user_agents"],
            "writes_all_runs": [r["writes"] for r in runs], "requests_all_runs": [r["total"] for r in runs],
+           "memory": memory, "apiserver": {"rss_max_kib": max(r["apiserver_rss_max_kib"] for r in runs)},
            "extrapolated_from": None}
     if measured_n < n:
         scale = float(n) / measured_n
@@ -428,157 +623,13 @@ def versions(bindir, api):
     return out
 
 
-# -- targets and the docs ---------------------------------------------------------------------
-
-
-def row(rows, tool, n, phase):
-    for r in rows:
-        if r["tool"] == tool and r["n"] == n and r["phase"] == phase:
-            return r
-    return None
-
-
-def targets(rows):
-    out = []
-    sizes = sorted(set(r["n"] for r in rows))
-    top = max(sizes)
-    a_reruns = [row(rows, "a", n, "rerun") for n in sizes]
-    if all(a_reruns):
-        bad = ["N=%d: %s" % (r["n"], r["writes_all_runs"]) for r in a_reruns if any(r["writes_all_runs"])]
-        measured = "; ".join("N=%d: %s writes" % (r["n"], max(r["writes_all_runs"])) for r in a_reruns)
-        out.append({"target": "(a) a rerun on an unchanged cluster sends zero writes at every N",
-                    "met": not bad, "measured": measured})
-    a_top = row(rows, "a", top, "rerun")
-    if a_top:
-        out.append({"target": "(a) a rerun at N=%d sends at most 10 requests in all" % top,
-                    "met": max(a_top["requests_all_runs"]) <= 10,
-                    "measured": "%d requests (%s)" % (max(a_top["requests_all_runs"]), a_top["by_verb"])})
-    a_runs = [r for r in rows if r["tool"] == "a"]
-    if a_runs:
-        # First run: one write per object made (3 per namespace), reads a constant handful; rerun: reads only.
-        def reads(r):
-            return r["requests"] - r["writes"]
-        bad = [r for r in a_runs if r["writes"] != (3 * r["n"] if r["phase"] == "first" else 0)
-               or reads(r) > max(reads(x) for x in a_runs if x["n"] == sizes[0] and x["phase"] == r["phase"]) + 10]
-        out.append({"target": "(a) requests grow with the changed objects (3 per namespace on a first run), "
-                              "not with per-namespace reads",
-                    "met": not bad, "measured": "; ".join("N=%d %s: %d writes + %d reads" % (
-                        r["n"], r["phase"], r["writes"], reads(r)) for r in sorted(a_runs, key=lambda x: (x["n"], x["phase"])))})
-    b_first, b_rerun = row(rows, "b", top, "first"), row(rows, "b", top, "rerun")
-    a_first_top = row(rows, "a", top, "first")
-    if a_first_top and b_first and a_top and b_rerun:
-        f = b_first["median_s"] / a_first_top["median_s"]
-        r = b_rerun["median_s"] / a_top["median_s"]
-        how = " ((b) extrapolated from %d namespaces)" % b_first["extrapolated_from"] if b_first.get("extrapolated_from") else ""
-        out.append({"target": "(a) at least 20x faster than (b) at N=%d, first run and rerun" % top,
-                    "met": f >= 20 and r >= 20, "measured": "first run %.1fx, rerun %.1fx%s" % (f, r, how)})
-    d_first = row(rows, "d", top, "first")
-    if a_first_top and d_first:
-        ratio = a_first_top["median_s"] / d_first["median_s"]
-        out.append({"target": "(a) within 2x of the floor (d) on the first run at N=%d" % top,
-                    "met": ratio <= 2, "measured": "(a) %.2fs vs (d) %.2fs: %.2fx"
-                    % (a_first_top["median_s"], d_first["median_s"], ratio)})
-    return out
-
-
-def fmt_verbs(by_verb):
-    order = ["get", "list", "watch", "create", "update", "patch", "delete"]
-    keys = sorted(by_verb, key=lambda v: (order.index(v) if v in order else 99, v))
-    return ", ".join("%s %d" % (v, by_verb[v]) for v in keys) or "-"
-
-
-def load_range(rows, cores):
-    loads = sorted(load for r in rows for load in r.get("load_at_start") or [])
-    if not loads:
-        return "not recorded"
-    return "%.1f to %.1f, median %.1f, on %d cores" % (loads[0], loads[-1], statistics.median(loads), cores)
-
-
-def render(results):
-    rows = results["rows"]
-    lines = [
-        "# Benchmarks",
-        "",
-        "`make bench` measures one job at N = %s namespaces, done four ways, on a local control plane of"
-        % ", ".join(str(n) for n in sorted(set(r["n"] for r in rows))),
-        "its own (`.cluster-bench`, never the test cluster). The job, in every namespace: a",
-        "`kubernetes.io/dockerconfigjson` pull secret with two registries, linked to the `default`",
-        "service account for pull, and a `system:image-puller` RoleBinding for the service accounts of",
-        "another project (group `system:serviceaccounts:%s`)." % SOURCE,
-        "",
-    ]
-    for tool in sorted(set(r["tool"] for r in rows)):
-        lines.append("- **(%s)** %s" % (tool, TOOLS[tool]))
-    lines += [
-        "",
-        "Each first run starts with no secret, link or binding; the rerun follows on the unchanged",
-        "cluster. Wall time is the whole command (interpreter and `ansible-playbook` start-up",
-        "included), the median of the runs given. Requests are the tool's own, read from the API",
-        "server's audit log (controllers and the driver excluded); writes are create, update, patch",
-        "and delete requests. Ratio: the tool's median time over (a)'s for the same N and run.",
-        "A tool whose run at some N took over %ds was run once there (to keep `make bench` near half"
-        % results.get("single_run_after", 60),
-        "an hour on this machine; `--single-run-after` changes it).",
-        "",
-        "| N | tool | run | runs | median wall (s) | ratio to (a) | client CPU (s) | requests | by verb | writes |",
-        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
-    ]
-    for n in sorted(set(r["n"] for r in rows)):
-        for phase in ("first", "rerun"):
-            a = row(rows, "a", n, phase)
-            for tool in sorted(set(r["tool"] for r in rows)):
-                r = row(rows, tool, n, phase)
-                if not r:
-                    continue
-                ratio = "%.1f" % (r["median_s"] / a["median_s"]) if a else "-"
-                mark = " *" if r.get("extrapolated_from") else ""
-                lines.append("| %d | (%s) | %s | %d%s | %.2f%s | %s | %.2f | %d | %s | %d |" % (
-                    n, tool, phase, r["runs"], mark, r["median_s"], mark, ratio, r["median_cpu_s"], r["requests"],
-                    fmt_verbs(r["by_verb"]), r["writes"]))
-    sampled = sorted(set((r["tool"], r["n"], r["extrapolated_from"]) for r in rows if r.get("extrapolated_from")))
-    if sampled:
-        lines += ["", "\\* Extrapolated, not measured over all N: " + "; ".join(
-            "(%s) at N=%d ran over %d of the %d namespaces (the rest of them present), its time, CPU and "
-            "per-namespace requests scaled by %g" % (t, n, m, n, float(n) / m) for t, n, m in sampled)
-            + ". A loop's cost per namespace does not depend on N (compare the N=10 and N=100 rows); "
-            "`make bench BENCH_ARGS=--full` measures them in full (about two hours on this machine)."]
-    lines += ["", "## Targets (issue: scale benchmark)", ""]
-    for t in results["targets"]:
-        lines.append("- %s %s: %s" % ("MET" if t["met"] else "MISSED", t["target"], t["measured"]))
-    if os.path.exists(FINDINGS):
-        with open(FINDINGS) as f:
-            lines += ["", f.read().strip()]
-    m, v = results["machine"], results["versions"]
-    lines += [
-        "",
-        "## Machine and versions",
-        "",
-        "- Machine: %s, %d cores, %.1f GiB memory (%s)" % (m.get("cpu", "?"), m["nproc"], m["memory_gib"], m["platform"]),
-        "- Versions: " + ", ".join("%s %s" % (k, val) for k, val in v.items()),
-        "- Load: 1-minute load average at the start of the runs %s (the machine is shared: see Reading the numbers)" % load_range(rows, m["nproc"]),
-        "- Date: %s; whole `make bench` run: %.0f s" % (results["date"], results["total_wall_s"]),
-        "- Results: `benchmarks/results/%s`" % results["file"],
-        "",
-        "## Reproduce",
-        "",
-        "```",
-        "make bench",
-        "```",
-        "",
-        "It creates `.venv-bench` from `benchmarks/requirements-bench.txt` (the `ansible` community",
-        "package for kubernetes.core; not a dependency of the collection), builds and starts the bench",
-        "cluster, runs `benchmarks/bench.py`, writes `benchmarks/results/<date>.json` and regenerates",
-        "this page. `make bench BENCH_ARGS='--sizes 10 --reps 1'` is a quick check;",
-        "`benchmarks/bench.py --render benchmarks/results/<file>.json` rewrites this page from a result.",
-        "",
-    ]
-    return "\n".join(lines)
+# -- one run at a time ------------------------------------------------------------------------
 
 
 def hold_lock():
     """One bench at a time: a second one would tear down the first one's cluster under it."""
     import fcntl
-    handle = open(CLUSTER_DIR.rstrip("/") + ".lock", "a+")
+    handle = open(CLUSTER_DIR.rstrip("/") + ".bench.lock", "a+")  # not cluster.py's own .lock
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -594,56 +645,58 @@ def hold_lock():
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
-    parser.add_argument("--sizes", default="10,100,1000")
-    parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--tools", default="abcd")
-    parser.add_argument("--sample", type=int, default=100,
-                        help="at larger N, the --sample-tools run over this many namespaces, scaled to N")
-    parser.add_argument("--sample-tools", default="bc", help="tools that may be sampled (the per-namespace loops)")
+    parser.add_argument("--sizes", default="10,100,1000,10000")
+    parser.add_argument("--reps", type=int, default=3, help="repetitions of each tool below --one-rep-from")
+    parser.add_argument("--one-rep-from", type=int, default=10000, help="one repetition from this N up")
+    parser.add_argument("--tools", default="abcde")
+    parser.add_argument("--sample", default="b=25,c=100",
+                        help="per-namespace loops run over this many namespaces at larger N, scaled to N")
     parser.add_argument("--full", action="store_true", help="no sampling: every tool over every namespace")
     parser.add_argument("--single-run-after", type=int, default=60,
                         help="seconds: a tool whose run took longer gets no more repetitions at that N")
-    parser.add_argument("--render", metavar="RESULTS_JSON", help="only regenerate docs/benchmarks.md")
-    parser.add_argument("--no-docs", action="store_true", help="write the results but leave docs/benchmarks.md")
+    parser.add_argument("--no-event", action="store_true", help="leave out benchmarks/event_bench.py")
+    parser.add_argument("--results-dir", default=RESULTS_DIR)
+    parser.add_argument("--docs", default=page.DOCS, help="the page written from the results ('' for none)")
     args = parser.parse_args(argv)
-    if args.render:
-        with open(args.render) as f:
-            results = json.load(f)
-        with open(DOCS, "w") as f:
-            f.write(render(results))
-        log("wrote %s" % DOCS)
-        return 0
     args.tools = [t for t in args.tools if t in TOOLS]
-    args.sample_tools = "" if args.full else args.sample_tools
+    args.sample = {} if args.full else parse_sample(args.sample)
+    sizes = [int(s) for s in args.sizes.split(",")]
     started = time.time()
     args.lock = hold_lock()  # kept open for the whole run
+    load = LoadSampler()
     bench = Bench(args)
+    bench.event_driven = None
     rows = []
     try:
-        for n in [int(s) for s in args.sizes.split(",")]:
-            rows.extend(bench.run_size(n))
+        for i, n in enumerate(sizes):
+            rows.extend(bench.run_size(n, last_size=i == len(sizes) - 1))
     finally:
         bench.down()
     date = datetime.datetime.now(datetime.timezone.utc)
     name = date.strftime("%Y-%m-%dT%H%M%SZ") + ".json"
     results = {"date": date.strftime("%Y-%m-%d %H:%M UTC"), "file": name, "command": "make bench",
-               "args": " ".join(argv), "machine": machine(), "versions": bench.versions, "total_wall_s": round(time.time() - started),
+               "args": " ".join(argv), "machine": machine(), "versions": bench.versions,
+               "total_wall_s": round(time.time() - started), "load": load.stop(), "poll_interval_s": POLL_INTERVAL,
                "job": {"secret": SECRET, "registries": [r["server"] for r in REGISTRIES], "service_account": "default",
                        "image_puller_group": "system:serviceaccounts:" + SOURCE},
-               "single_run_after": args.single_run_after, "sample": None if args.full else args.sample,
-               "tools": dict((t, TOOLS[t]) for t in args.tools), "rows": rows, "targets": targets(rows)}
-    os.makedirs(RESULTS_DIR, exist_ok=True)
-    path = os.path.join(RESULTS_DIR, name)
+               "reps": args.reps, "one_rep_from": args.one_rep_from, "single_run_after": args.single_run_after,
+               "sample": args.sample, "setup_parallel": SETUP_PARALLEL, "setup_by_n": bench.setup_s_by_n,
+               "apiserver_by_n": bench.apiserver_by_n,
+               "tools": dict((t, TOOLS[t]) for t in args.tools), "rows": rows}
+    if bench.event_driven:
+        results["event_driven"] = bench.event_driven
+    os.makedirs(args.results_dir, exist_ok=True)
+    path = os.path.join(args.results_dir, name)
+    results["results_path"] = os.path.relpath(path, REPO)
+    results["targets"] = page.targets(results)
     with open(path, "w") as f:
         json.dump(results, f, indent=1)
         f.write("\n")
     log("wrote %s (whole run %ds)" % (path, results["total_wall_s"]))
-    if not args.no_docs:
-        with open(DOCS, "w") as f:
-            f.write(render(results))
-        log("wrote %s" % DOCS)
+    if args.docs:
+        log("wrote %s" % page.write(results, args.docs))
     for t in results["targets"]:
-        log("%s %s: %s" % ("MET   " if t["met"] else "MISSED", t["target"], t["measured"]))
+        log("%-8s %s: %s" % (page.verdict(t), t["target"], t["measured"]))
     return 0
 
 
