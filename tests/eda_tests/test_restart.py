@@ -10,7 +10,7 @@ import time
 import pytest
 
 from cluster import Cluster
-from conftest import SECRET, declaration, wait_until
+from eda_rulebook import SECRET, declaration, wait_until
 from helpers.audit import AuditLog
 from helpers.faultproxy import FaultProxy, _rst_close, proxied_kubeconfig
 from helpers.kube import Api, unique
