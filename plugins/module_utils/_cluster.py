@@ -255,12 +255,12 @@ def _authorization(cfg):
 
 def _from_kubernetes_configuration(cfg):
     auth = _authorization(cfg)
-    refresh = None
-    if cfg.refresh_api_key_hook is not None:
-        # exec plugins and auth providers renew the token through this hook
-        def refresh():
-            cfg.refresh_api_key_hook(cfg)
-            return _authorization(cfg)
+    def renewed():
+        cfg.refresh_api_key_hook(cfg)
+        return _authorization(cfg)
+
+    # exec plugins and auth providers renew the token through this hook
+    refresh = renewed if cfg.refresh_api_key_hook is not None else None
     return Connection(cfg.host, headers={'Authorization': auth} if auth else {}, ca_cert=cfg.ssl_ca_cert,
                       client_cert=cfg.cert_file, client_key=cfg.key_file, verify=cfg.verify_ssl, proxy=cfg.proxy,
                       no_proxy=getattr(cfg, 'no_proxy', None), refresh=refresh)

@@ -36,30 +36,32 @@ NAMESPACE_CHOICE = ('namespace', 'namespaces', 'namespace_selector')
 NAMESPACE_RULES = dict(mutually_exclusive=[NAMESPACE_CHOICE], required_one_of=[NAMESPACE_CHOICE])
 
 
-def module_arg_spec(spec, namespaced=False):
-    """spec with the options the frame adds: namespace targeting (if namespaced), connection, fingerprint."""
+def module_arg_spec(spec, namespaced=False, fingerprints=True):
+    """spec with the options the frame adds: namespace targeting (if namespaced), connection, fingerprint (if fingerprints)."""
     full = dict(NAMESPACE_ARG_SPEC) if namespaced else {}
     full.update(spec)
     full.update(CONNECTION_ARG_SPEC)
-    full.update(ro.FINGERPRINT_OPTIONS)
+    if fingerprints:
+        full.update(ro.FINGERPRINT_OPTIONS)
     return full
 
 
 class RegistryAccessModule(object):
     """An AnsibleModule (self.ansible) with the client, the credentials to hide and the one failure path."""
 
-    def __init__(self, argument_spec, namespaced=False, mutually_exclusive=(), required_one_of=(), **kwargs):
+    def __init__(self, argument_spec, namespaced=False, mutually_exclusive=(), required_one_of=(), fingerprints=True, **kwargs):
         rules = NAMESPACE_RULES if namespaced else dict(mutually_exclusive=[], required_one_of=[])
-        self.ansible = ClusterModule(argument_spec=module_arg_spec(argument_spec, namespaced),
+        self.ansible = ClusterModule(argument_spec=module_arg_spec(argument_spec, namespaced, fingerprints),
                                      mutually_exclusive=rules['mutually_exclusive'] + list(mutually_exclusive),
                                      required_one_of=rules['required_one_of'] + list(required_one_of), **kwargs)
         self.params = self.ansible.params
         self.check_mode = self.ansible.check_mode
         self.diff = self.ansible._diff
         self.secret_values = set()
+        self.result = {}  # what the module has done so far: returned with a failure too
         self.client = None
         self._warned = set()
-        dc.set_fingerprint_key(self.params['fingerprint_key'])
+        dc.set_fingerprint_key(self.params.get('fingerprint_key'))
 
     # -- credentials ------------------------------------------------------------------------
 
@@ -132,10 +134,12 @@ class RegistryAccessModule(object):
     def run(self, body):
         """Connect, then exit with body()'s result, or fail with the message of the RegistryAccessError it raised.
 
-        An error may carry .result (what was done before it happened), returned with the failure."""
+        The failure returns self.result (what the module did before the error) and the error's own .result."""
         try:
             self.connect()
             result = body()
         except RegistryAccessError as e:
-            self.fail(e, **dict(getattr(e, 'result', None) or {}))
+            failed = dict(self.result)
+            failed.update(getattr(e, 'result', None) or {})
+            self.fail(e, **failed)
         self.exit(**result)

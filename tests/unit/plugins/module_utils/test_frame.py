@@ -1,9 +1,24 @@
 # Unit tests of the module layer: the error hierarchy, the constants and plan vocabulary, the poller
 # and the frame every module runs in (_errors, _constants, _poll, _module).
 
+import contextlib
+import json
+
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
+from ansible.module_utils import basic
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        saved = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode('utf-8')
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = saved
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _cluster
 from ansible_collections.ocp.registry_access.plugins.module_utils import _constants as const
@@ -127,6 +142,7 @@ def test_the_frame_adds_the_connection_fingerprint_and_namespace_options():
     spec = module_arg_spec({'x': dict(type='str')}, namespaced=True)
     assert set(NAMESPACE_ARG_SPEC) | {'x', 'fingerprint_key'} | set(_cluster.CONNECTION_ARG_SPEC) == set(spec)
     assert 'namespace' not in module_arg_spec({})
+    assert 'fingerprint_key' not in module_arg_spec({}, fingerprints=False)
 
 
 def test_the_namespace_rules_apply(capsys):
