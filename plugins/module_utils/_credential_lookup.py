@@ -259,10 +259,10 @@ def _go_json_load(raw: Any) -> Any:
     else:
         raise CredentialModelError('a docker config is bytes, text or a mapping, not %s' % type(raw).__name__)
     try:
-        value = json.loads(text, object_pairs_hook=_pairs, parse_constant=_reject_constant)
+        # Python >= 3.12 parses deeper than its recursion limit: the walk over the value is what runs out then
+        return _fix_strings(json.loads(text, object_pairs_hook=_pairs, parse_constant=_reject_constant))
     except (ValueError, RecursionError) as e:
         raise _GoJSONError('not valid JSON (%s)' % (e.msg if isinstance(e, json.JSONDecodeError) else 'too deep'))
-    return _fix_strings(value)
 
 
 def _json_kind(value: Any) -> str:
