@@ -191,3 +191,28 @@ def test_a_changed_suboption_is_found():
     assert differences("wait_for", {"type": "str", "choices": ["exists"], "default": "exists"},
                        {"type": "str", "choices": ["exists", "none"], "default": "exists"}) == [
         "wait_for: choices is ['exists'] in the role, ['exists', 'none'] in the module"]
+
+
+# Facts a role sets for the play after it, documented in its README; every other variable a role makes is internal.
+PUBLIC_FACTS = {"audit": {"audit_result", "audit_report_files"}}
+
+
+def made_variables(tasks):
+    """The names a list of tasks makes: register, set_fact and task vars, blocks included."""
+    for task in tasks or []:
+        if task.get("register"):
+            yield task["register"]
+        yield from (task.get("ansible.builtin.set_fact") or task.get("set_fact") or {})
+        yield from (task.get("vars") or {})
+        for key in ("block", "rescue", "always"):
+            yield from made_variables(task.get(key))
+
+
+@pytest.mark.parametrize("role", sorted(os.listdir(os.path.join(REPO, "roles"))))
+def test_role_internals_are_double_underscored(role):
+    """linux-system-roles' convention: public variables role_*, internal ones __role_*."""
+    names = set(made_variables(load("roles/%s/tasks/main.yml" % role)))
+    if os.path.exists(os.path.join(REPO, "roles", role, "vars", "main.yml")):
+        names |= set(load("roles/%s/vars/main.yml" % role) or {})
+    public = PUBLIC_FACTS.get(role, set())
+    assert sorted(n for n in names - public if not n.startswith("__%s_" % role)) == []
