@@ -116,12 +116,13 @@ SANITY_ROOT ?= $(or $(TMPDIR),/tmp)/ocp-registry-access-sanity
 SANITY_TREE := $(SANITY_ROOT)/ansible_collections/ocp/registry_access
 SANITY_ANSIBLE_TEST ?= $(CURDIR)/$(BIN)/ansible-test
 SANITY_PYTHON ?= --python 3.11
-GET_PIP_CACHE := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+# The pip each ansible-test bootstraps into its venvs (2.19: 24.2, sanity-compat's 2.16: 23.1.2, 2.21: 25.2).
+GET_PIP_CACHE := $(foreach v,24_2 23_1_2 25_2,$(HOME)/.ansible/test/cache/get_pip_$(v).py)
 
 sanity: venv deps
 	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_TREE)
 	$(call copy_tree,$(SANITY_TREE))
-	test -f $(GET_PIP_CACHE) || { mkdir -p $(dir $(GET_PIP_CACHE)) && cp tests/sanity/get_pip.py $(GET_PIP_CACHE); }
+	for f in $(GET_PIP_CACHE); do test -f $$f || { mkdir -p $$(dirname $$f) && cp tests/sanity/get_pip.py $$f; }; done
 	cd $(SANITY_TREE) && $(SANITY_ANSIBLE_TEST) sanity $(SANITY_PYTHON) --requirements --color no
 
 # The files git would ship, copied (timestamps kept) to $(1).
