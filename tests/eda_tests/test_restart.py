@@ -94,7 +94,7 @@ def test_no_event_is_lost_while_the_watch_is_cut_or_the_api_server_restarts(eda_
             before_restart = _namespace(api, label)
             api.delete("/api/v1/namespaces/%s/secrets/%s" % (missed, SECRET))
             eda_cluster.restart("kube-apiserver")
-            after_restart = [_namespace(api, label) for _ in range(2)]
+            after_restart = [_namespace(api, label), _namespace(api, label)]
             time.sleep(2)
             _restore(proxy)
             for name in [missed, before_restart] + after_restart:

@@ -151,7 +151,7 @@ _import_path()
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator  # noqa: E402 (after the path is set)
 from ansible_collections.ocp.registry_access.plugins.module_utils import _cluster  # noqa: E402
 from ansible_collections.ocp.registry_access.plugins.module_utils._eda import (  # noqa: E402
-    BOOKMARK, DELETED, ERROR, KINDS, MANAGED_SELECTOR, NAMESPACES, ROLE_BINDINGS, SECRETS, SERVICE_ACCOUNTS,
+    BOOKMARK, ERROR, KINDS, MANAGED_SELECTOR, NAMESPACES, ROLE_BINDINGS, SECRETS, SERVICE_ACCOUNTS,
     Coalescer, Tracker, backoff_delay, batch_event, parse_selector, watch_error_is_gone,
 )
 from ansible_collections.ocp.registry_access.plugins.module_utils._errors import (  # noqa: E402
@@ -286,41 +286,47 @@ class Watcher(threading.Thread):
         self.selector = options['namespace_selector'] if kind == NAMESPACES else None
         self.timeout, self.cap = options['watch_timeout'], options['reconnect_delay_max']
         self.post, self.stop = post, stop
+        self.failures = 0
 
     def relist(self):
         objects, self.rv = list_objects(self.client, self.kind, self.selector)
         LOG.info('watch of %s: resourceVersion expired (410 Gone), relisted %d objects', self.kind, len(objects))
         self.post(('relist', self.kind, objects))
 
+    def follow(self):
+        """One watch request from self.rv: True when the resourceVersion is gone (relist), False when the server ends it."""
+        for event_type, obj in watch_events(self.client, self.kind, self.rv, self.selector, self.timeout):
+            if event_type == ERROR:
+                if watch_error_is_gone(obj):
+                    self.failures = 0
+                    return True
+                raise ApiError(obj.get('code'), obj.get('reason'), _cluster.one_line(obj.get('message') or ''),
+                               'WATCH', WATCHED[self.kind]['path'])
+            if self.failures:
+                LOG.info('watch of %s resumed from resourceVersion %s', self.kind, self.rv)
+            self.failures = 0
+            self.rv = ((obj.get('metadata') or {}).get('resourceVersion')) or self.rv
+            if event_type != BOOKMARK:
+                self.post(('event', self.kind, event_type, obj))
+        return False
+
     def run(self):
-        attempt, gone = 0, False
+        gone = False
         while not self.stop.is_set():
+            message = None
             try:
                 if gone:
                     self.relist()
-                    gone = False
-                for event_type, obj in watch_events(self.client, self.kind, self.rv, self.selector, self.timeout):
-                    if event_type == ERROR:
-                        if watch_error_is_gone(obj):
-                            gone, attempt = True, 0
-                            break
-                        raise ApiError(obj.get('code'), obj.get('reason'), _cluster.one_line(obj.get('message') or ''),
-                                       'WATCH', WATCHED[self.kind]['path'])
-                    if attempt:
-                        LOG.info('watch of %s resumed from resourceVersion %s', self.kind, self.rv)
-                    attempt = 0
-                    self.rv = ((obj.get('metadata') or {}).get('resourceVersion')) or self.rv
-                    if event_type != BOOKMARK:
-                        self.post(('event', self.kind, event_type, obj))
-                continue
+                gone = self.follow()
             except ApiError as e:
-                gone = gone or e.status == 410
-                message = str(e)
+                gone, message = gone or e.status == 410, str(e)
             except Exception as e:  # pylint: disable=broad-except
                 # connection reset, timeout, server gone: reconnect and resume from self.rv
                 message = self.client.redact(_cluster.one_line('%s: %s' % (type(e).__name__, e)))
-            attempt += 1
-            delay = backoff_delay(attempt, cap=self.cap, rand=random.random())
+            if message is None:
+                continue  # the server ended the watch (timeoutSeconds): resume at once
+            self.failures += 1
+            delay = backoff_delay(self.failures, cap=self.cap, rand=random.random())
             LOG.warning('watch of %s interrupted (%s); reconnecting in %.1f s', self.kind, message, delay)
             self.stop.wait(delay)
 
