@@ -110,6 +110,98 @@ options:
     description: The service account whose pods O(images) explains, in each audited namespace.
     type: str
     default: default
+  expected:
+    description:
+      - The declaration the rotation report (RV(rotation)) compares with - the pull secrets and the entries of the global
+        pull secret as the enforce playbook declares them (C(project_access_pull_secrets), C(cluster_pull_secret_registries)).
+      - Every audited namespace whose pull secrets hold, for a declared registry, a credential other than the declared
+        one, and the global pull secret when it does, is flagged in RV(rotation.stale); every declared credential that is
+        not in place, in RV(rotation.missing). Both are lines of RV(problems).
+      - Credentials are compared by fingerprint with this run's key, on what a registry checks (username, password,
+        identity token); none is shown.
+    type: dict
+    suboptions:
+      pull_secrets:
+        description:
+          - Declared pull secrets, as the items of C(project_access_pull_secrets) (only these keys).
+          - A declaration is judged in the audited namespaces it covers; an audited namespace that no declaration covers
+            may hold any credential declared for the registry, and no other.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          name:
+            description: The declared secret. Unset - any pull secret of the namespace may hold the credential.
+            type: str
+          namespace:
+            description: The namespace it is declared in.
+            type: str
+          namespaces:
+            description: The namespaces it is declared in.
+            type: list
+            elements: str
+          namespace_selector:
+            description: Label selector of the namespaces it is declared in.
+            type: str
+          exclude_namespaces:
+            description: Names or shell-style patterns left out of them.
+            type: list
+            elements: str
+            default: []
+          registries:
+            description: The declared credentials, one entry per registry.
+            type: list
+            elements: dict
+            required: true
+            suboptions:
+                  server:
+                    description:
+                      - The registry, as the enforcing module takes it (C(host[:port][/path])). Keys that serve the same images are
+                        one registry, as their consumer reads them.
+                    type: str
+                    required: true
+                  username:
+                    description: User name.
+                    type: str
+                  password:
+                    description: Password or token.
+                    type: str
+                  email:
+                    description: Email address (not compared - a registry does not check it).
+                    type: str
+                  auth:
+                    description: Base64 of C(username:password), instead of the username and password.
+                    type: str
+                  identity_token:
+                    description: An identity token.
+                    type: str
+      global_registries:
+        description: Declared entries of the global pull secret O(global_namespace)/O(global_name), as C(cluster_pull_secret_registries).
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          server:
+            description:
+              - The registry, as global_pull_secret takes it (C(host[:port][/path])). Keys that serve the same images are
+                one registry, as the nodes' container runtime reads them.
+            type: str
+            required: true
+          username:
+            description: User name.
+            type: str
+          password:
+            description: Password or token.
+            type: str
+          email:
+            description: Email address (not compared - a registry does not check it).
+            type: str
+          auth:
+            description: Base64 of C(username:password), instead of the username and password.
+            type: str
+          identity_token:
+            description: An identity token.
+            type: str
 notes:
   - Needs C(list) on secrets, serviceaccounts and rolebindings (cluster-wide for more than two namespaces, else per namespace),
     C(get) on the cluster-wide pull secret, and C(create) on localsubjectaccessreviews in each O(can_pull[].from_namespace).
@@ -166,6 +258,24 @@ EXAMPLES = r'''
   loop: "{{ audit.namespaces[0].pulls }}"
   loop_control:
     label: "{{ item.image }}"
+
+- name: After a rotation, prove that no namespace of the team and no node still has the old credential
+  ocp.registry_access.registry_access_info:
+    namespace_selector: team=payments
+    expected:
+      pull_secrets:
+        - name: private-registry
+          namespace_selector: team=payments
+          registries:
+            - {server: registry.example.com, username: payments-bot, password: "{{ vault_registry_password }}"}
+      global_registries:
+        - {server: registry.example.com, username: payments-bot, password: "{{ vault_registry_password }}"}
+  register: audit
+
+- name: Fail while any place holds another credential for the registry, or lacks the new one
+  ansible.builtin.assert:
+    that: audit.rotation.stale | length == 0 and audit.rotation.missing | length == 0
+    fail_msg: "{{ (audit.rotation.stale + audit.rotation.missing) | map(attribute='message') | list }}"
 
 - name: Audit every namespace except OpenShift's own
   ocp.registry_access.registry_access_info:
@@ -622,6 +732,200 @@ can_pull:
       type: str
       returned: always
       sample: RBAC allowed by RoleBinding "system:image-puller/project-b" of ClusterRole "system:image-puller" to ServiceAccount "default/project-a"
+rotation:
+  description:
+    - The rotation report - per registry, which credential fingerprints are present in which namespaces' pull secrets and
+      in the global pull secret, and, given O(expected), what differs from the declaration.
+    - Registries are grouped as their consumers group keys - the kubelet for namespace pull secrets, the nodes' container
+      runtime for the global pull secret - so C(docker.io) and C(https://index.docker.io/v1/) are one registry.
+  returned: always
+  type: dict
+  contains:
+    compared:
+      description: Whether a declaration was compared (O(expected) declares something in an audited place).
+      type: bool
+      returned: always
+      sample: true
+    registries:
+      description: The registries found or declared, sorted.
+      type: list
+      elements: dict
+      returned: always
+      contains:
+        registry:
+          description: The registry - as declared, else its first key found (any C(user:password@) part masked).
+          type: str
+          returned: always
+          sample: registry.example.com
+        declared:
+          description: Whether O(expected) declares it.
+          type: bool
+          returned: always
+          sample: true
+        declared_fingerprints:
+          description: Fingerprints of the credentials declared for it.
+          type: list
+          elements: str
+          returned: always
+          sample: [9c0d1e2f3a4b]
+        credentials:
+          description: Each credential found for it (the declared ones first), with where it is.
+          type: list
+          elements: dict
+          returned: always
+          contains:
+            fingerprint:
+              description: The entry's fingerprint, as in RV(namespaces[].pull_secrets[].registries[].fingerprint).
+              type: str
+              returned: always
+              sample: 3f1a2b4c5d6e
+            username:
+              description: The user name, or null.
+              type: str
+              returned: always
+              sample: payments-bot
+            declared:
+              description: Whether it is a credential declared for the registry; null when the registry is not declared.
+              type: bool
+              returned: always
+              sample: false
+            namespaces:
+              description: The namespaces whose pull secrets hold it, sorted.
+              type: list
+              elements: str
+              returned: always
+              sample: [payments-dev, payments-prod]
+            global:
+              description: Whether the global pull secret holds it.
+              type: bool
+              returned: always
+              sample: true
+            locations:
+              description: Every entry that holds it.
+              type: list
+              elements: dict
+              returned: always
+              contains:
+                global:
+                  description: Whether it is the global pull secret.
+                  type: bool
+                  returned: always
+                  sample: false
+                namespace:
+                  description: The namespace of the secret.
+                  type: str
+                  returned: always
+                  sample: payments-dev
+                secret:
+                  description: The name of the secret.
+                  type: str
+                  returned: always
+                  sample: private-registry
+                key:
+                  description: The registry key of the entry (any C(user:password@) part masked).
+                  type: str
+                  returned: always
+                  sample: registry.example.com
+    stale:
+      description:
+        - Every entry that holds, for a declared registry, a credential other than the declared one - in a namespace that a
+          declaration covers, the credentials declared there; elsewhere, any credential declared for the registry.
+      type: list
+      elements: dict
+      returned: always
+      contains:
+        global:
+          description: Whether it is the global pull secret (else a namespace's pull secret).
+          type: bool
+          returned: always
+          sample: false
+        namespace:
+          description: The namespace (of the global pull secret, when RV(rotation.stale[].global)).
+          type: str
+          returned: always
+          sample: payments-dev
+        secret:
+          description: The secret holding it.
+          type: str
+          returned: always
+          sample: private-registry
+        registry:
+          description: The registry, as the declaration names it.
+          type: str
+          returned: always
+          sample: registry.example.com
+        key:
+          description: The registry key of the entry (any C(user:password@) part masked).
+          type: str
+          returned: always
+          sample: registry.example.com
+        username:
+          description: The user name of the entry, or null.
+          type: str
+          returned: always
+          sample: payments-bot
+        fingerprint:
+          description: The fingerprint of the entry.
+          type: str
+          returned: always
+          sample: 3f1a2b4c5d6e
+        expected:
+          description: The fingerprints of the credentials declared for it there.
+          type: list
+          elements: str
+          returned: always
+          sample: [9c0d1e2f3a4b]
+        message:
+          description: The finding as one line, as in RV(problems).
+          type: str
+          returned: always
+          sample: "secret payments-dev/private-registry still holds credential 3f1a2b4c5d6e (username payments-bot) for registry registry.example.com, not the declared 9c0d1e2f3a4b"
+    missing:
+      description: Every declared credential that its namespace (in the declared secret, if named) or the global pull secret does not hold.
+      type: list
+      elements: dict
+      returned: always
+      contains:
+        global:
+          description: Whether it is the global pull secret (else a namespace's pull secret).
+          type: bool
+          returned: always
+          sample: false
+        namespace:
+          description: The namespace (of the global pull secret, when RV(rotation.missing[].global)).
+          type: str
+          returned: always
+          sample: payments-dev
+        secret:
+          description: The declared secret, or null when any pull secret of the namespace may hold it.
+          type: str
+          returned: always
+          sample: private-registry
+        registry:
+          description: The registry, as the declaration names it.
+          type: str
+          returned: always
+          sample: registry.example.com
+        username:
+          description: The declared user name, or null.
+          type: str
+          returned: always
+          sample: payments-bot
+        fingerprint:
+          description: The fingerprint of the declared credential.
+          type: str
+          returned: always
+          sample: 9c0d1e2f3a4b
+        reason:
+          description: Why it is missing.
+          type: str
+          returned: always
+          sample: secret private-registry holds another credential for the registry
+        message:
+          description: The finding as one line, as in RV(problems).
+          type: str
+          returned: always
+          sample: "namespace payments-dev lacks the declared credential 9c0d1e2f3a4b (username payments-bot) for registry registry.example.com: secret private-registry holds another credential for the registry"
 summary:
   description: Counts for the top of a report.
   returned: always
@@ -672,6 +976,16 @@ summary:
       type: int
       returned: always
       sample: 1
+    stale_credentials:
+      description: Entries in RV(rotation.stale).
+      type: int
+      returned: always
+      sample: 0
+    missing_credentials:
+      description: Entries in RV(rotation.missing).
+      type: int
+      returned: always
+      sample: 0
     problems:
       description: Number of entries in RV(problems).
       type: int
@@ -680,7 +994,8 @@ summary:
 problems:
   description:
     - One readable line per finding to look at (missing namespaces, secrets their consumer cannot use, dangling references,
-      an unreadable global pull secret, an O(images) pull that fails before any credential is tried).
+      an unreadable global pull secret, an O(images) pull that fails before any credential is tried, and the stale and
+      missing credentials of RV(rotation)).
   returned: always
   type: list
   elements: str
@@ -694,9 +1009,11 @@ warnings_from_api:
 '''
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _access as access
+from ansible_collections.ocp.registry_access.plugins.module_utils import _registry_options as ro
+from ansible_collections.ocp.registry_access.plugins.module_utils import _rotation as rotation
 from ansible_collections.ocp.registry_access.plugins.module_utils._constants import resource_path
 from ansible_collections.ocp.registry_access.plugins.module_utils._errors import ApiError, InputError
-from ansible_collections.ocp.registry_access.plugins.module_utils._module import RegistryAccessModule
+from ansible_collections.ocp.registry_access.plugins.module_utils._module import NAMESPACE_CHOICE, RegistryAccessModule
 
 RBAC = 'rbac.authorization.k8s.io'
 
@@ -710,6 +1027,17 @@ ARGUMENT_SPEC = dict(
     )),
     images=dict(type='list', elements='str', default=[]),
     service_account=dict(type='str', default='default'),
+    expected=dict(type='dict', options=dict(
+        pull_secrets=dict(type='list', elements='dict', default=[], options=dict(
+            name=dict(type='str'),
+            namespace=dict(type='str'),
+            namespaces=dict(type='list', elements='str'),
+            namespace_selector=dict(type='str'),
+            exclude_namespaces=dict(type='list', elements='str', default=[]),
+            registries=dict(type='list', elements='dict', required=True, options=ro.REGISTRY_OPTIONS),
+        ), mutually_exclusive=[NAMESPACE_CHOICE], required_one_of=[NAMESPACE_CHOICE]),
+        global_registries=dict(type='list', elements='dict', default=[], options=ro.REGISTRY_OPTIONS),
+    )),
 )
 
 
@@ -722,6 +1050,7 @@ class RegistryAccessInfo(object):
     def run(self):
         p = self.params
         checks = access.can_pull_checks(p['can_pull'])
+        declared = self.declaration()
         names, existing = self.module.namespaces()
         present = [n for n in names if n in existing]
 
@@ -756,7 +1085,7 @@ class RegistryAccessInfo(object):
             for ns, objs in results.get(secret_type, {}).items():
                 secrets[ns].extend(objs)
                 self.module.hide_secrets(objs)
-        global_pull_secret, global_raw = results.get('global') or (None, None)
+        global_pull_secret, global_raw, _global_secret = results.get('global') or (None, None, None)
         if global_pull_secret is not None and not global_pull_secret['readable']:
             global_raw = None
         reviews = [results[index] for index in range(len(checks))]
@@ -771,9 +1100,32 @@ class RegistryAccessInfo(object):
                                             bindings.get(ns, []), other_types.get(ns, {}), pulls.get(ns) if p['images'] else None)
                       for ns in names]
         can_pull = [access.can_pull_view(c[0], c[1], review) for c, review in zip(checks, reviews)]
-        problems = access.problems_of(namespaces, global_pull_secret)
+        report = rotation.report(self.locations(present, secrets, global_pull_secret, results.get('global')), present, declared)
+        problems = access.problems_of(namespaces, global_pull_secret) + rotation.problems_of(report)
+        summary = access.summary_of(namespaces, can_pull, problems)
+        summary.update(stale_credentials=len(report['stale']), missing_credentials=len(report['missing']))
         return dict(changed=False, namespaces=namespaces, global_pull_secret=global_pull_secret, can_pull=can_pull,
-                    summary=access.summary_of(namespaces, can_pull, problems), problems=problems)
+                    rotation=report, summary=summary, problems=problems)
+
+    def declaration(self):
+        """The declared credentials of the option expected, each pull secret item's namespaces resolved (InputError if bad)."""
+        expected = self.params['expected'] or {}
+        items = [(item['name'], item['registries']) for item in expected.get('pull_secrets') or []]
+        rotation.declaration([(name, [], registries) for name, registries in items], expected.get('global_registries'))
+        targets = [self.client.namespaces(item['namespace'], item['namespaces'], item['namespace_selector'],
+                                          item['exclude_namespaces']) for item in expected.get('pull_secrets') or []]
+        return rotation.declaration([(name, names, registries) for (name, registries), names in zip(items, targets)],
+                                    expected.get('global_registries'))
+
+    def locations(self, present, secrets, global_view, global_read):
+        """The docker configs the rotation report reads: the audited pull secrets, and the global one when reported."""
+        found = [rotation.location_of(secret) for ns in present for secret in secrets[ns]
+                 if secret.get('type') in access.PULL_SECRET_TYPES]
+        if global_view is not None:
+            secret = global_read[2] if global_view['readable'] else None
+            found.append(rotation.location_of(secret, is_global=True) if secret is not None else rotation.Location(
+                global_view['namespace'], global_view['name'], None, is_global=True))
+        return found
 
     def read_global(self):
         ns, name = self.params['global_namespace'], self.params['global_name']
@@ -781,10 +1133,10 @@ class RegistryAccessInfo(object):
             secret = self.client.get(resource_path('secrets', ns, name))
         except ApiError as e:
             if e.denied:
-                return access.global_view(ns, name, reason='forbidden: %s' % e.message), None
+                return access.global_view(ns, name, reason='forbidden: %s' % e.message), None, None
             raise
         self.module.hide_secrets([secret])
-        return access.global_view(ns, name, secret), access.global_document(secret)
+        return access.global_view(ns, name, secret), access.global_document(secret), secret
 
     def other_secret_types(self, present, secrets, service_accounts):
         """{namespace: {secret name: type or None}} for imagePullSecrets references that are not pull secrets.
