@@ -18,7 +18,8 @@ removed at the end. The namespaces are created in parallel. All tools work on th
 namespaces: between repetitions the driver removes what the last run made (secret, service
 account link, role binding). The per-namespace loops (b) and (c) run over a sample of the
 namespaces above --sample and are scaled to N. If benchmarks/event_bench.py exists it runs once
-at the largest N (results["event_driven"], see benchmarks/page.py).
+at the largest N (results["event_driven"], see benchmarks/page.py). The results file is written
+after each N (sizes run in the order given), so a run stopped early keeps what it measured.
 
 Usage (from the bench venv, see make bench):
   bench.py [--sizes 10,100,1000,10000] [--reps 3] [--tools abcde] [--sample b=25,c=100] [--full]
@@ -32,6 +33,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import resource
 import signal
 import statistics
@@ -51,7 +53,7 @@ sys.path.insert(0, os.path.join(REPO, "tests", "helpers"))
 import page  # noqa: E402  (benchmarks/page.py, beside this file)
 from audit import WRITE_VERBS, AuditLog  # noqa: E402
 from cluster import Cluster, build  # noqa: E402
-from kube import Api  # noqa: E402
+from kube import Api, ApiError  # noqa: E402
 
 BENCH_AGENT = "ocp-registry-access-bench"
 CLUSTER_DIR = os.environ.get("BENCH_CLUSTER_DIR") or os.path.join(REPO, ".cluster-bench")
@@ -81,6 +83,7 @@ TOOLS = {
 ORDER = "bcad"
 SETUP_PARALLEL = 16
 BUILTIN_MODULES = ("copy", "file", "stat", "template", "assert", "debug", "set_fact")
+TASK_TIME = re.compile(r"^(\S.*?) -{3,} (\d+\.\d+)s$")
 POLL_INTERVAL = 0.1  # seconds between /proc samples of a running tool
 LOAD_INTERVAL = 5  # seconds between /proc/loadavg samples over the whole run
 
@@ -110,6 +113,17 @@ def parse_sample(text):
     for part in filter(None, text.split(",")):
         tool, _eq, count = part.partition("=")
         out[tool.strip()] = int(count)
+    return out
+
+
+def task_times(logfile):
+    """{task: seconds} from ansible.posix.profile_tasks' summary at the end of a playbook's log."""
+    out = {}
+    with open(logfile, errors="replace") as f:
+        for line in f:
+            match = TASK_TIME.match(line.rstrip())
+            if match:
+                out[match.group(1).strip()] = float(match.group(2))
     return out
 
 
@@ -289,10 +303,25 @@ class Bench:
     def up(self):
         self.down()  # a fresh cluster per N: the same objects for every size's tools
         self.cluster.up()
+        self.trim_controllers()
         self.api = Api(self.cluster.server, self.cluster.ca_cert, self.cluster.admin_token, user_agent=BENCH_AGENT)
         self.api.http.connection_pool_kw["maxsize"] = SETUP_PARALLEL
         self.audit = AuditLog(self.cluster.audit_log, self.api)
         os.makedirs(self.workdir, mode=0o700, exist_ok=True)
+
+    def trim_controllers(self):
+        """The bench needs no kube-root-ca.crt: without its publisher (one worker, 20 requests a second)
+        no controller writes 10,000 config maps while the tools are timed."""
+        path = self.cluster.path("kube-controller-manager.argv")
+        with open(path) as f:
+            argv = json.load(f)
+        for i, arg in enumerate(argv):
+            if arg.startswith("--controllers="):
+                kept = [c for c in arg.split("=", 1)[1].split(",") if c != "root-ca-certificate-publisher-controller"]
+                argv[i] = "--controllers=" + ",".join(kept)
+        with open(path, "w") as f:
+            json.dump(argv, f)
+        self.cluster.restart("kube-controller-manager")
 
     def down(self):
         """Throw the bench cluster away: its data is never kept, so no graceful shutdown to wait for."""
@@ -340,25 +369,27 @@ class Bench:
                     out["bench-sample-%d" % k] = "yes"  # the namespaces that a sampled run of a loop targets
             return out
 
-        self.parallel(lambda item: self.api.create("/api/v1/namespaces", {"metadata": {
-            "name": item[1], "labels": labels(item[0])}}), list(enumerate(names)))
+        def namespace(item):
+            self.api.create("/api/v1/namespaces", {"metadata": {"name": item[1], "labels": labels(item[0])}})
+            # `default` (the job links it) as the service account controller makes it; that controller
+            # has one worker and would take minutes for 10,000 (it leaves an existing one alone).
+            try:
+                self.api.create("/api/v1/namespaces/%s/serviceaccounts" % item[1], {"metadata": {"name": "default"}})
+            except ApiError as e:
+                if e.status != 409:
+                    raise
+
+        self.parallel(namespace, list(enumerate(names)))
         created = time.time() - started
-        # The controllers make `default` (the job links it) and `kube-root-ca.crt` in each: wait for
-        # both, so that their writes do not load the API server while a tool is timed.
-        deadline = time.time() + 900
-        while True:
-            accounts = self.count("/api/v1/serviceaccounts?fieldSelector=metadata.name%3Ddefault", names)
-            maps = self.count("/api/v1/configmaps?fieldSelector=metadata.name%3Dkube-root-ca.crt", names)
-            if accounts == n and maps == n:
-                break
+        deadline = time.time() + 300
+        while self.count("/api/v1/serviceaccounts?fieldSelector=metadata.name%3Ddefault", names) < n:
             if time.time() > deadline:
-                raise RuntimeError("after 15 min: service account default in %d, kube-root-ca.crt in %d of %d namespaces"
-                                   % (accounts, maps, n))
-            time.sleep(1 if n <= 1000 else 5)
+                raise RuntimeError("service account default missing in some of the %d namespaces" % n)
+            time.sleep(1)
         time.sleep(3)  # let the controllers settle before anything is timed
         self.setup_s_by_n[str(n)] = {"create_s": round(created, 1), "ready_s": round(time.time() - started, 1)}
-        log("N=%d: %d namespaces created in %.1fs (%d in parallel), ready in %.1fs"
-            % (n, n, created, SETUP_PARALLEL, time.time() - started))
+        log("N=%d: %d namespaces and their default service accounts created in %.1fs (%d in parallel)"
+            % (n, n, created, SETUP_PARALLEL))
         return names
 
     def reset(self, names):
@@ -441,6 +472,9 @@ class Bench:
         env.pop("CLUSTER_DIR", None)
         playbook = {"a": "playbooks/enforce.yml", "b": "benchmarks/kubernetes_core.yml", "e": "playbooks/audit.yml"}
         if tool in playbook:
+            if tool in "ae":  # the time of each task, in the log and the results
+                env.update(ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks", PROFILE_TASKS_SUMMARY_ONLY="true",
+                           PROFILE_TASKS_SORT_ORDER="none")
             return [os.path.join(BIN, "ansible-playbook"), playbook[tool], "-e", "@" + jobs[tool]], env
         if tool == "c":
             env.update(KUBECTL=os.path.join(self.bindir, "kubectl"), KUBECONFIG=self.cluster.kubeconfig,
@@ -470,15 +504,16 @@ class Bench:
             raise RuntimeError("tool %s %s run at N=%d exited %d; log %s:\n%s"
                                % (tool, phase, n, proc.returncode, logfile, tail))
         memory = watch.memory(tool)
+        tasks = task_times(logfile) if tool in "ae" else None
         log("N=%-5d %s %-5s rep %d: %7.2fs (client CPU %.2fs, load %.1f-%.1f) %5d requests %s, %d writes; "
             "peak RSS %s %s MB, API server %d MB"
             % (n, tool, phase, rep, wall, cpu, load, watch.load_max, requests["total"], requests["by_verb"],
                requests["writes"], memory["worker_name"], page.fmt_mb(memory["worker_peak_kib"]),
                watch.apiserver_max // 1024))
         return dict(wall_s=round(wall, 3), cpu_s=round(cpu, 3), load=round(load, 2), load_max=round(watch.load_max, 2),
-                    memory=memory, apiserver_rss_max_kib=watch.apiserver_max, **requests)
+                    memory=memory, apiserver_rss_max_kib=watch.apiserver_max, tasks_s=tasks, **requests)
 
-    def run_size(self, n, last_size):
+    def run_size(self, n, largest):
         self.up()
         if self.versions is None:
             self.versions = versions(self.bindir, self.api)
@@ -511,15 +546,15 @@ class Bench:
                 if rep < reps_here and not more:
                     log("N=%d %s: a run took %.0fs (> %ds): no more repetitions"
                         % (n, tool, slowest, self.args.single_run_after))
-                if more or index < len(tools) - 1 or not last_size:
-                    self.reset(names)  # the cluster of the last tool at the last N is thrown away as it is
+                if more or index < len(tools) - 1:
+                    self.reset(names)  # after the last tool the cluster is thrown away as it is
                 if not more:
                     break
         self.apiserver_by_n[str(n)] = {"hwm_kib": proc_status_kib(self.cluster.pid("kube-apiserver"), "VmHWM"),
                                        "rss_end_kib": proc_status_kib(self.cluster.pid("kube-apiserver"), "VmRSS")}
         rows = [summarise(tool, n, phase, rs, k) for (tool, phase, k), rs in runs.items()
                 if tool in self.args.tools]
-        if last_size:
+        if largest:
             self.event_driven = self.run_event_bench(n)
         self.down()
         return rows
@@ -571,6 +606,7 @@ def summarise(tool, n, phase, runs, measured_n):
            "by_verb_resource": nearest["by_verb_resource"], "user_agents": nearest["user_agents"],
            "writes_all_runs": [r["writes"] for r in runs], "requests_all_runs": [r["total"] for r in runs],
            "memory": memory, "apiserver": {"rss_max_kib": max(r["apiserver_rss_max_kib"] for r in runs)},
+           "tasks_s": nearest.get("tasks_s"),
            "extrapolated_from": None}
     if measured_n < n:
         scale = float(n) / measured_n
@@ -667,31 +703,39 @@ def main(argv):
     bench = Bench(args)
     bench.event_driven = None
     rows = []
+    date = datetime.datetime.now(datetime.timezone.utc)
+    os.makedirs(args.results_dir, exist_ok=True)
+    path = os.path.join(args.results_dir, date.strftime("%Y-%m-%dT%H%M%SZ") + ".json")
+
+    def save(complete):
+        """The results so far: written after each N, so that a run stopped later keeps what it measured."""
+        results = {"date": date.strftime("%Y-%m-%d %H:%M UTC"), "file": os.path.basename(path),
+                   "results_path": os.path.relpath(path, REPO), "complete": complete, "command": "make bench",
+                   "args": " ".join(argv), "sizes": sizes, "machine": machine(), "versions": bench.versions,
+                   "total_wall_s": round(time.time() - started), "poll_interval_s": POLL_INTERVAL,
+                   "load": load.stop() if complete else {"interval_s": LOAD_INTERVAL, "samples": list(load.samples)},
+                   "job": {"secret": SECRET, "registries": [r["server"] for r in REGISTRIES], "service_account": "default",
+                           "image_puller_group": "system:serviceaccounts:" + SOURCE},
+                   "reps": args.reps, "one_rep_from": args.one_rep_from, "single_run_after": args.single_run_after,
+                   "sample": args.sample, "setup_parallel": SETUP_PARALLEL, "setup_by_n": bench.setup_s_by_n,
+                   "apiserver_by_n": bench.apiserver_by_n,
+                   "tools": dict((t, TOOLS[t]) for t in args.tools), "rows": rows}
+        if bench.event_driven:
+            results["event_driven"] = bench.event_driven
+        results["targets"] = page.targets(results)
+        with open(path + ".tmp", "w") as f:
+            json.dump(results, f, indent=1)
+            f.write("\n")
+        os.replace(path + ".tmp", path)
+        return results
+
     try:
-        for i, n in enumerate(sizes):
-            rows.extend(bench.run_size(n, last_size=i == len(sizes) - 1))
+        for n in sizes:
+            rows.extend(bench.run_size(n, largest=n == max(sizes)))
+            save(complete=False)
     finally:
         bench.down()
-    date = datetime.datetime.now(datetime.timezone.utc)
-    name = date.strftime("%Y-%m-%dT%H%M%SZ") + ".json"
-    results = {"date": date.strftime("%Y-%m-%d %H:%M UTC"), "file": name, "command": "make bench",
-               "args": " ".join(argv), "machine": machine(), "versions": bench.versions,
-               "total_wall_s": round(time.time() - started), "load": load.stop(), "poll_interval_s": POLL_INTERVAL,
-               "job": {"secret": SECRET, "registries": [r["server"] for r in REGISTRIES], "service_account": "default",
-                       "image_puller_group": "system:serviceaccounts:" + SOURCE},
-               "reps": args.reps, "one_rep_from": args.one_rep_from, "single_run_after": args.single_run_after,
-               "sample": args.sample, "setup_parallel": SETUP_PARALLEL, "setup_by_n": bench.setup_s_by_n,
-               "apiserver_by_n": bench.apiserver_by_n,
-               "tools": dict((t, TOOLS[t]) for t in args.tools), "rows": rows}
-    if bench.event_driven:
-        results["event_driven"] = bench.event_driven
-    os.makedirs(args.results_dir, exist_ok=True)
-    path = os.path.join(args.results_dir, name)
-    results["results_path"] = os.path.relpath(path, REPO)
-    results["targets"] = page.targets(results)
-    with open(path, "w") as f:
-        json.dump(results, f, indent=1)
-        f.write("\n")
+    results = save(complete=True)
     log("wrote %s (whole run %ds)" % (path, results["total_wall_s"]))
     if args.docs:
         log("wrote %s" % page.write(results, args.docs))

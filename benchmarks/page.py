@@ -200,7 +200,17 @@ def render(results):
     lines += ["", "## Targets at N = {:,}".format(top), ""]
     for t in results.get("targets") or targets(results):
         lines.append("- **%s** %s: %s" % (verdict(t), t["target"], t["measured"]))
+    if results.get("complete") is False:
+        lines += ["", "**This run stopped before its end**: it measured N = %s of the N = %s it was given."
+                  % (", ".join(str(n) for n in sizes(rows)) or "none", ", ".join(str(n) for n in results.get("sizes") or []))]
     lines += ["", "## Results", ""] + table(results)
+    a_tasks = [r for r in rows if r["tool"] in COLLECTION and r["n"] == top and r.get("tasks_s")]
+    if a_tasks:
+        lines += ["", "Where the collection's time goes at N=%d (tasks of 0.5 s or more, ansible.posix.profile_tasks, seconds):" % top, ""]
+        for r in a_tasks:
+            lines.append("- (%s) %s: %s" % (r["tool"], r["phase"], "; ".join(
+                "%s %.1f" % (name.split(" : ", 1)[-1], sec) for name, sec in r["tasks_s"].items()
+                if sec >= 0.5 and name != "Total")))
     if sampled:
         lines += ["", "\\* Sampled, not measured over all N: " + "; ".join(
             "(%s) at N=%d ran over %d of the namespaces (all %d present), its time, CPU, per-namespace requests and "
