@@ -637,6 +637,17 @@ def machine():
     return info
 
 
+def source_state():
+    """The commit measured, and the collection's files that differed from it (the bench runs the working tree)."""
+    if os.environ.get("BENCH_SOURCE_COMMIT"):  # a copy of a commit (git archive), not a work tree
+        return {"commit": os.environ["BENCH_SOURCE_COMMIT"], "uncommitted": [], "copy": REPO}
+
+    def git(*args):
+        return subprocess.run(["git"] + list(args), cwd=REPO, capture_output=True, text=True, check=False).stdout
+    dirty = [line[3:] for line in git("status", "--porcelain", "--", "plugins", "roles", "playbooks").splitlines()]
+    return {"commit": git("rev-parse", "--short", "HEAD").strip(), "uncommitted": dirty}
+
+
 def versions(bindir, api):
     from importlib import metadata
     from ansible.release import __version__ as ansible_core
@@ -702,6 +713,7 @@ def main(argv):
     load = LoadSampler()
     bench = Bench(args)
     bench.event_driven = None
+    source = source_state()  # at the start: what the first N measures
     rows = []
     date = datetime.datetime.now(datetime.timezone.utc)
     os.makedirs(args.results_dir, exist_ok=True)
@@ -711,7 +723,7 @@ def main(argv):
         """The results so far: written after each N, so that a run stopped later keeps what it measured."""
         results = {"date": date.strftime("%Y-%m-%d %H:%M UTC"), "file": os.path.basename(path),
                    "results_path": os.path.relpath(path, REPO), "complete": complete, "command": "make bench",
-                   "args": " ".join(argv), "sizes": sizes, "machine": machine(), "versions": bench.versions,
+                   "args": " ".join(argv), "sizes": sizes, "source": source, "machine": machine(), "versions": bench.versions,
                    "total_wall_s": round(time.time() - started), "poll_interval_s": POLL_INTERVAL,
                    "load": load.stop() if complete else {"interval_s": LOAD_INTERVAL, "samples": list(load.samples)},
                    "job": {"secret": SECRET, "registries": [r["server"] for r in REGISTRIES], "service_account": "default",

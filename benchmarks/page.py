@@ -76,7 +76,8 @@ def targets(results):
         worst = max(a_rerun["requests_all_runs"])
         out.append({"target": "(a) rerun at most %d requests at %s" % (RERUN_REQUESTS, where),
                     "met": worst <= RERUN_REQUESTS,
-                    "measured": "%d (%s)" % (worst, fmt_verbs(a_rerun["by_verb"]))})
+                    "measured": "%d (%s)" % (worst, ", ".join("%s %d" % kv for kv in sorted(
+                        (a_rerun.get("by_verb_resource") or a_rerun["by_verb"]).items())))})
     peaks = [(module_peak(r), r) for r in rows if r["n"] == top and r["tool"] in COLLECTION and module_peak(r)]
     if peaks:
         peak, r = max(peaks, key=lambda p: p[0])
@@ -125,6 +126,16 @@ def load_summary(results):
             "through the whole run; other work shared the machine)"
             % (min(samples), max(samples), statistics.median(samples), cores, len(samples),
                results["load"].get("interval_s", 5)))
+
+
+def source_line(source):
+    if not source:
+        return "not recorded"
+    dirty = source.get("uncommitted") or []
+    if not dirty:
+        return "commit %s, no uncommitted change under plugins/, roles/, playbooks/" % source["commit"]
+    return "commit %s plus uncommitted changes in %d file(s) under plugins/, roles/, playbooks/ (%s)" % (
+        source["commit"], len(dirty), ", ".join(dirty[:8]) + (", ..." if len(dirty) > 8 else ""))
 
 
 def table(results):
@@ -227,6 +238,10 @@ def render(results):
         "  what the run made. Each tool runs %d time(s) at N below %s and once from there, and once at an N"
         % (results.get("reps", 3), "{:,}".format(results.get("one_rep_from") or TARGET_N)),
         "  where a run of it took over %d s; `runs` says how many the median is of." % results.get("single_run_after", 60),
+        "- Setup: the driver creates the namespaces and their `default` service accounts, %d requests at once"
+        % results.get("setup_parallel", 16),
+        "  (seconds per N in the results file, `setup_by_n`); the bench cluster runs without the root CA",
+        "  publisher, so no controller writes while a tool is timed.",
         "- Wall time: the whole command, interpreter and `ansible-playbook` start-up included. Client CPU: user",
         "  plus system time of the command and all its child processes. x floor: median wall time over the",
         "  floor's (d) for the same N and run.",
@@ -249,6 +264,7 @@ def render(results):
         "- Load during the run: %s" % load_summary(results),
         "- Whole run: %.0f s (%s); command `%s`" % (results["total_wall_s"], results["date"], command),
         "- Versions: " + ", ".join("%s %s" % (k, val) for k, val in v.items()),
+        "- Collection: %s" % source_line(results.get("source")),
         "",
         "## Reproduce",
         "",
