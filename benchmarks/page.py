@@ -132,6 +132,8 @@ def source_line(source):
     if not source:
         return "not recorded"
     dirty = source.get("uncommitted") or []
+    if source.get("copy"):
+        return "commit %s (a clean copy made with `git archive`, apart from the shared work tree)" % source["commit"]
     if not dirty:
         return "commit %s, no uncommitted change under plugins/, roles/, playbooks/" % source["commit"]
     return "commit %s plus uncommitted changes in %d file(s) under plugins/, roles/, playbooks/ (%s)" % (
