@@ -415,8 +415,8 @@ def protected_grants(bindings, ref, subjects):
     """Names of protected bindings of ref that still grant one of subjects (absent cannot remove those)."""
     wanted = set(subject_key(subject) for subject in subjects)
     return [_name(binding) for binding in bindings
-            if _name(binding) in PROTECTED_BINDINGS and same_role_ref(binding.get('roleRef'), ref)
-            and _holds_any(binding, wanted)]
+            if _name(binding) in PROTECTED_BINDINGS and same_role_ref(binding.get('roleRef'), ref) and
+            _holds_any(binding, wanted)]
 
 
 def _groups_of(subject):
@@ -470,3 +470,31 @@ def remaining_grants(bindings, actions, ref, subjects, namespace):
                     found.append((subject, name, subject_to_string(holder)))
                     break
     return found
+
+
+# How the RBAC authorizer names a namespaced grant in a (Local)SubjectAccessReview's reason.
+GRANT_REASON = re.compile(r'(?<!Cluster)RoleBinding "([^"/]+)/([^"]+)" of (ClusterRole|Role) "([^"]+)"')
+
+
+def granted_by_managed_binding(reason, namespace, role_kind, role, rolebinding_name=None, unmanaged=()):
+    """Whether the API server's reason names a RoleBinding of the role in namespace that a run with
+    rolebinding_name manages (never a protected one, nor one of unmanaged)."""
+    for name, ns, kind, granted in GRANT_REASON.findall(reason):
+        if ns != namespace or kind != role_kind or granted != role or name in PROTECTED_BINDINGS or name in unmanaged:
+            continue
+        if rolebinding_name is None or name == rolebinding_name:
+            return True
+    return False
+
+
+def bindings_diff(bindings_before, results):
+    """Safe before/after of the bindings a run changed: their subjects (None: no binding), by namespace and name."""
+    before, after = {}, {}
+    for r in results:
+        if r['action'] == 'unchanged':
+            continue
+        old = [b for b in bindings_before.get(r['namespace'], []) if b['metadata']['name'] == r['name']]
+        before.setdefault(r['namespace'], {})[r['name']] = (
+            [subject_to_string(s) for s in old[0].get('subjects') or []] if old else None)
+        after.setdefault(r['namespace'], {})[r['name']] = None if r['action'] == 'deleted' else r['subjects']
+    return {'before': before, 'after': after}
