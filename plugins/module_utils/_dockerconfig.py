@@ -425,8 +425,9 @@ def document_values(data):
 
 
 def secret_object_values(secret):
-    """Every credential of a Secret read from the server: each data value as sent (base64) and as text, and
-    the credentials of a docker config in it (valid or not), to hide from any output."""
+    """Every credential of a Secret (read from the server or about to be sent): each data value as sent (base64)
+    and as text, and the credentials of a docker config in it (valid or not; any spelling of "auths", as Go
+    reads it, or the dockercfg layout), to hide from any output. The one Secret-to-strings step of redaction."""
     values = set()
     for blob in ((secret or {}).get('data') or {}).values():
         if not isinstance(blob, str) or not blob:
@@ -441,9 +442,11 @@ def secret_object_values(secret):
             document = json.loads(raw.decode('utf-8'))
         except ValueError:  # also UnicodeDecodeError
             continue
-        auths = document.get('auths', document) if isinstance(document, dict) else None
-        if isinstance(auths, dict):
-            values.update(secret_values(dict((k, v) for k, v in auths.items() if isinstance(v, dict))))
+        if not isinstance(document, dict):
+            continue
+        for auths in [v for k, v in document.items() if k.lower() == 'auths'] or [document]:
+            if isinstance(auths, dict):
+                values.update(secret_values(dict((k, v) for k, v in auths.items() if isinstance(v, dict))))
     values.discard('')
     return values
 

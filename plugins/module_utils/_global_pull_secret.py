@@ -16,7 +16,6 @@ writes, so check mode, diffs and the unit tests share them with the real run.
 from __future__ import annotations
 
 import base64
-import collections
 import copy
 import json
 import re
@@ -24,7 +23,8 @@ import re
 from ansible_collections.ocp.registry_access.plugins.module_utils import _credential_lookup as cl
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from ansible_collections.ocp.registry_access.plugins.module_utils import _registry_keys as rk
-from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import MANAGED_BY
+from ansible_collections.ocp.registry_access.plugins.module_utils._constants import MANAGED_BY, UNCHANGED, UPDATE, is_change
+from ansible_collections.ocp.registry_access.plugins.module_utils._errors import PlanError  # noqa: F401 (gps.PlanError)
 
 DEFAULT_NAMESPACE = 'openshift-config'
 DEFAULT_NAME = 'pull-secret'
@@ -60,13 +60,17 @@ def is_default_target(namespace, name):
     return (namespace or DEFAULT_NAMESPACE, name or DEFAULT_NAME) == (DEFAULT_NAMESPACE, DEFAULT_NAME)
 
 
-class PlanError(Exception):
-    """The change cannot be made as asked; the message says why and what to do (nothing is written)."""
+class Plan(object):
+    """What the global pull secret becomes: action UPDATE or UNCHANGED (the plan vocabulary of _constants);
+    data is the document to write (bytes), None when nothing changes."""
 
+    def __init__(self, action, auths_before, auths_after, extra_after, added, updated, removed, data):
+        self.action, self.auths_before, self.auths_after, self.extra_after = action, auths_before, auths_after, extra_after
+        self.added, self.updated, self.removed, self.data = added, updated, removed, data
 
-Plan = collections.namedtuple('Plan', ['changed', 'auths_before', 'auths_after', 'extra_after',
-                                       'added', 'updated', 'removed', 'data'])
-Plan.__doc__ = """What the global pull secret becomes: data is the document to write (bytes), None when nothing changes."""
+    @property
+    def changed(self):
+        return is_change(self.action)
 
 
 # -- reading the secret ------------------------------------------------------------------------
@@ -149,13 +153,9 @@ def raw_auths(secret):
     return auths if isinstance(auths, dict) else None
 
 
-def secret_values_of(secret):
-    """Every credential a Secret's document holds, valid or not, to hide from any output."""
-    auths = raw_auths(secret)
-    values = dc.secret_object_values(secret)
-    if auths:
-        values.update(dc.secret_values(dict((k, v) for k, v in auths.items() if isinstance(v, dict))))
-    return values
+# Every credential a Secret's document holds, valid or not ("Auths" too), to hide from any output: the one
+# Secret-to-strings step of redaction, also behind the module frame's hide_secrets.
+secret_values_of = dc.secret_object_values
 
 
 # -- what the document becomes -----------------------------------------------------------------
@@ -233,8 +233,8 @@ def document_bytes(auths, extra):
 def _plan(before, auths_after, extra_after, added, updated, removed):
     changed = bool(added or updated or removed)
     data = document_bytes(auths_after, extra_after) if changed else None
-    return Plan(changed, before.auths, auths_after if changed else before.auths, extra_after if changed else before.extra,
-                sorted(added), sorted(updated), sorted(removed), data)
+    return Plan(UPDATE if changed else UNCHANGED, before.auths, auths_after if changed else before.auths,
+                extra_after if changed else before.extra, sorted(added), sorted(updated), sorted(removed), data)
 
 
 def _node_reads_the_same(key, before, after):
@@ -312,9 +312,8 @@ def plan_replace(current, current_raw_auths, replacement, allow_telemetry_change
     if not (added or removed or updated):
         updated = sorted(new_auths)  # only top-level keys (or key spelling) differ: still a write
     base = current if current is not None else dc.DockerConfig(auths=None, layout='dockerconfigjson', extra={})
-    plan = Plan(True, base.auths, new_auths, extra, sorted(added), sorted(updated), sorted(removed),
+    return Plan(UPDATE, base.auths, new_auths, extra, sorted(added), sorted(updated), sorted(removed),
                 document_bytes(new_auths, extra))
-    return plan
 
 
 def plan_change(secret, where, mode, given, allow_telemetry_change=False):

@@ -33,6 +33,16 @@ description:
     C(status.controlPlaneTopology=External)) the control plane overwrites C(openshift-config/pull-secret); the
     module then fails with guidance unless O(namespace) and O(name) name another Secret, for example
     C(kube-system)/C(additional-pull-secret).
+  - An entry of O(registries) is added or updated with O(state=present), and with O(state=absent) only its
+    O(registries[].server) is needed; other registries of the pull secret are kept. A new key is written as the
+    node's container runtime (CRI-O, containers/image) looks it up - C(https://) or C(http://), one C(/v1/) or
+    C(/v2/) and a trailing C(/) are dropped, the host is lower-cased and Docker Hub is written C(docker.io); a
+    server with C(@) or a tag (C(:) after the first C(/)) is refused. Existing keys that serve the same registry
+    for the runtime are updated instead, keeping their spelling (C(registry-1.docker.io) is Docker Hub too, and
+    C(https://quay.io/org) serves all of C(quay.io)); an entry updated without O(registries[].email) keeps its email.
+  - O(content) and O(src) replace the whole document of the pull secret (for example with the data of a backup).
+    Keys the current document has are kept whatever their form; a new key must be one the node's container
+    runtime looks up as written (the message says which key to write instead).
   - OpenShift rolls the change out to every node through the Machine Config Operator; since OpenShift 4.7.4 this no
     longer drains or reboots nodes. O(wait=true) waits until every MachineConfigPool has rolled it out.
 author:
@@ -41,6 +51,7 @@ extends_documentation_fragment:
   - ocp.registry_access.attributes
   - ocp.registry_access.cluster
   - ocp.registry_access.fingerprint
+  - ocp.registry_access.registries
 attributes:
   check_mode:
     support: full
@@ -52,42 +63,6 @@ attributes:
     support: full
     details: A second identical run reports no change and sends no write request.
 options:
-  registries:
-    description:
-      - Registry credentials to add or update (O(state=present)) or registries to remove (O(state=absent), where
-        only O(registries[].server) is needed).
-      - Other registries of the pull secret are kept. Mutually exclusive with O(content) and O(src).
-    type: list
-    elements: dict
-    suboptions:
-      server:
-        description:
-          - The registry key, C(host[:port][/path]); a path scopes the credentials to a namespace or repository of the
-            registry, for example C(quay.io/repository-main).
-          - A new key is written as the node's container runtime (CRI-O, containers/image) looks it up;
-            C(https://) or C(http://), one C(/v1/) or C(/v2/) and a trailing C(/) are dropped, the host is lower-cased
-            and Docker Hub is written C(docker.io). A server with C(@) or a tag (C(:) after the first C(/)) is refused.
-          - Existing keys that serve the same registry for the runtime are updated instead, keeping their spelling;
-            C(docker.io), C(index.docker.io), C(registry-1.docker.io) and C(https://index.docker.io/v1/) are one
-            registry, and C(https://quay.io/org) serves all of C(quay.io). C(Quay.io) is another key, which serves
-            no image (image references are lower case).
-        type: str
-        required: true
-      username:
-        description: User name. Required with O(registries[].password).
-        type: str
-      password:
-        description: Password or token.
-        type: str
-      email:
-        description: Email address; written when given, otherwise an existing entry keeps its email.
-        type: str
-      auth:
-        description: Base64 of C(username:password), instead of O(registries[].username) and O(registries[].password).
-        type: str
-      identity_token:
-        description: An identity token, written as C(identitytoken).
-        type: str
   state:
     description:
       - V(present) adds the registries of O(registries) or updates their credentials.
@@ -96,19 +71,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  content:
-    description:
-      - A whole docker config, as a dict or JSON string, that replaces the document of the pull secret (for example
-        the data of a backup). The C(auths) layout and the legacy C(.dockercfg) layout are accepted.
-      - Keys the current document has are kept whatever their form; a new key must be one the node's container
-        runtime looks up as written (the message says which key to write instead).
-      - Mutually exclusive with O(registries) and O(src).
-    type: raw
-  src:
-    description:
-      - Path to a docker config file (such as C(config.json)) that replaces the document of the pull secret, as O(content).
-      - Mutually exclusive with O(registries) and O(content).
-    type: path
   namespace:
     description:
       - Namespace of the pull secret. When not set, V(openshift-config).
@@ -287,101 +249,85 @@ warnings_from_api:
 '''
 
 import datetime
-import time
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _config_file as config_file
 from ansible_collections.ocp.registry_access.plugins.module_utils import _credential_lookup as cl
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from ansible_collections.ocp.registry_access.plugins.module_utils import _global_pull_secret as gps
 from ansible_collections.ocp.registry_access.plugins.module_utils import _registry_options as ro
-from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import (
-    CONNECTION_ARG_SPEC, ApiError, Client, ClusterModule, resource_path,
-)
+from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import MAX_CONFLICT_ATTEMPTS
+from ansible_collections.ocp.registry_access.plugins.module_utils._constants import resource_path
+from ansible_collections.ocp.registry_access.plugins.module_utils._errors import ApiError, InputError, PlanError
+from ansible_collections.ocp.registry_access.plugins.module_utils._module import RegistryAccessModule
+from ansible_collections.ocp.registry_access.plugins.module_utils._poll import poll, slowing
 
 MCO_GROUP = 'machineconfiguration.openshift.io'
-MAX_BACKUP_NAME_ATTEMPTS = 10
 
-
-def argument_spec():
-    spec = dict(
-        registries=dict(type='list', elements='dict', options=ro.REGISTRY_OPTIONS),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
-        content=dict(type='raw', no_log=True),
-        src=dict(type='path'),
-        # No default in the spec; None and the default spelled out both mean openshift-config/pull-secret.
-        namespace=dict(type='str'),
-        name=dict(type='str'),
-        allow_telemetry_change=dict(type='bool', default=False),
-        backup=dict(type='bool', default=False),
-        backup_keep=dict(type='int', default=5),
-        wait=dict(type='bool', default=False),
-        wait_timeout=dict(type='int', default=1800),
-    )
-    spec.update(CONNECTION_ARG_SPEC)
-    spec.update(ro.FINGERPRINT_OPTIONS)
-    return spec
+ARGUMENT_SPEC = dict(
+    registries=dict(type='list', elements='dict', options=ro.REGISTRY_OPTIONS),
+    state=dict(type='str', choices=['present', 'absent'], default='present'),
+    content=dict(type='raw', no_log=True),
+    src=dict(type='path'),
+    # No default in the spec; None and the default spelled out both mean openshift-config/pull-secret.
+    namespace=dict(type='str'),
+    name=dict(type='str'),
+    allow_telemetry_change=dict(type='bool', default=False),
+    backup=dict(type='bool', default=False),
+    backup_keep=dict(type='int', default=5),
+    wait=dict(type='bool', default=False),
+    wait_timeout=dict(type='int', default=1800),
+)
 
 
 class GlobalPullSecret(object):
-    """Orchestration: read, plan (pure), back up, write with the read resourceVersion, prune, wait."""
+    """Orchestration: read, plan (pure), back up, write with the read resourceVersion, prune, wait.
+
+    Check mode is the client's (a dry run): the same steps run, no write is sent; pruning and the
+    rollout wait follow a real write only.
+    """
 
     def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.secret_values = set()
-        dc.set_fingerprint_key(self.params['fingerprint_key'])
-        self.client = Client.from_module(module, redact=self.redact)
+        self.module, self.params, self.client = module, module.params, module.client
         self.guard_hosted = gps.is_default_target(self.params['namespace'], self.params['name'])
         self.namespace = self.params['namespace'] or gps.DEFAULT_NAMESPACE
         self.name = self.params['name'] or gps.DEFAULT_NAME
         self.where = '%s/%s' % (self.namespace, self.name)
         self.path = resource_path('secrets', self.namespace, self.name)
-        self.result = dict(changed=False, backup_name=None, pruned_backups=[], rollout=[], warnings_from_api=[])
-
-    def redact(self, text):
-        return dc.redact(text, self.secret_values)
-
-    def hide(self, values):
-        for value in values:
-            if value:
-                self.secret_values.add(value)
-                self.module.no_log_values.add(value)
-
-    def fail(self, msg):
-        self.result['warnings_from_api'] = self.client.api_warnings()
-        self.module.fail_json(msg=self.redact(msg), **self.result)
+        # returned with a failure too: what was done before it
+        self.result = module.result
+        self.result.update(changed=False, backup_name=None, pruned_backups=[], rollout=[])
 
     # -- input ----------------------------------------------------------------------------
 
     def request(self):
-        """(mode, given) for gps.plan_change from registries, content or src; fails on bad input."""
+        """(mode, given) for gps.plan_change from registries, content or src; InputError on bad input."""
         p = self.params
         if p['backup_keep'] < 1:
-            self.fail('backup_keep must be at least 1')
+            raise InputError('backup_keep must be at least 1')
         if p['wait_timeout'] < 1:
-            self.fail('wait_timeout must be at least 1 second')
+            raise InputError('wait_timeout must be at least 1 second')
         try:
             if p['registries'] is not None:
                 if not p['registries']:
-                    self.fail('registries is empty: name at least one registry')
+                    raise InputError('registries is empty: name at least one registry')
                 if p['state'] == 'absent':
                     servers = [reg['server'] for reg in p['registries']]
                     if not all(servers):
                         raise dc.DockerConfigError('a registry key (server) is empty')
                     return 'absent', servers
                 entries = ro.entries_from_options(p['registries'], consumer=cl.CONTAINERS_IMAGE)
-                self.hide(dc.secret_values(entries))
+                self.module.hide(dc.secret_values(entries))
                 return 'present', entries
         except dc.DockerConfigError as e:
-            self.fail('registries: %s; nothing was changed' % e)
+            raise InputError('registries: %s; nothing was changed' % e)
         try:
             config = config_file.load_config(p['content'], p['src'])
         except dc.DockerConfigError as e:
-            self.fail('%s; nothing was changed' % e)
-        self.hide(dc.secret_values(config.auths))
+            raise InputError('%s; nothing was changed' % e)
+        self.module.hide(dc.secret_values(config.auths))
         return 'replace', config
 
-    # -- checks ---------------------------------------------------------------------------
+    # -- run ------------------------------------------------------------------------------
 
     def check_topology(self):
         """Fail on a hosted control plane unless the target is another Secret; skipped where the API is absent or forbidden."""
@@ -390,60 +336,53 @@ class GlobalPullSecret(object):
         try:
             infrastructure = self.client.get(resource_path('infrastructures', name='cluster', group='config.openshift.io'))
         except ApiError as e:
-            if e.status == 403:
-                self.module.warn('cannot read infrastructures.config.openshift.io/cluster (forbidden), so whether this is a '
-                                 'hosted control plane (where %s/%s is overwritten) was not checked' % (self.namespace, self.name))
-                return
-            raise
+            if not e.forbidden:
+                raise
+            self.module.warn('cannot read infrastructures.config.openshift.io/cluster (forbidden), so whether this is a '
+                             'hosted control plane (where %s/%s is overwritten) was not checked' % (self.namespace, self.name))
+            return
         if gps.is_hosted_control_plane(infrastructure):
-            self.fail('%s; nothing was changed' % gps.HOSTED_GUIDANCE)
-
-    # -- run ------------------------------------------------------------------------------
+            raise PlanError('%s; nothing was changed' % gps.HOSTED_GUIDANCE)
 
     def run(self):
         p = self.params
         mode, given = self.request()
         self.check_topology()
         secret = self.client.get(self.path)
-        self.hide(gps.secret_values_of(secret))
+        self.module.hide_secrets([secret])
         plan = self.plan(secret, mode, given)
-        if self.module.check_mode:
-            if plan.changed and p['backup']:
-                self.result['backup_name'] = gps.backup_name(self.name, self.now())
-            return self.finish(plan)
+        wait = p['wait'] and not self.client.dry_run
+        rendered_before = self.rendered_configs() if wait else None
         if plan.changed:
-            rendered_before = self.rendered_configs() if p['wait'] else None
             plan = self.write(secret, mode, given)
-            if plan.changed and p['backup']:
+            if plan.changed and p['backup'] and not self.client.dry_run:
                 self.prune_backups()
-        elif p['wait']:
-            rendered_before = self.rendered_configs()
         self.finish(plan)
-        if p['wait']:
+        if wait:
             self.wait(rendered_before, require_new=plan.changed)
         return self.result
 
     def plan(self, secret, mode, given):
         try:
             return gps.plan_change(secret, self.where, mode, given, self.params['allow_telemetry_change'])
-        except gps.PlanError as e:
-            self.fail('%s: %s; nothing was changed' % (self.where, e))
+        except PlanError as e:
+            raise PlanError('%s: %s; nothing was changed' % (self.where, e))
 
     def write(self, secret, mode, given):
         """Back up and replace with the read resourceVersion; on a conflict the plan is made again from the fresh Secret."""
         outcome = {}
 
         def mutate(current):
-            self.hide(gps.secret_values_of(current))
+            self.module.hide_secrets([current])
             plan = outcome['plan'] = self.plan(current, mode, given)
             if not plan.changed:
                 return None
-            self.hide(dc.document_values(plan.data))
+            self.module.hide(dc.document_values(plan.data))
             if self.params['backup']:
                 try:
                     self.backup(current)
                 except ApiError as e:
-                    self.fail('cannot back up %s: %s; nothing was changed' % (self.where, e))
+                    raise PlanError('cannot back up %s: %s; nothing was changed' % (self.where, e))
             return gps.updated_secret(current, plan.data)
 
         self.client.read_modify_write(self.path, mutate, current=secret)
@@ -465,17 +404,19 @@ class GlobalPullSecret(object):
                                           else dict(b, data=dict(secret.get('data') or {})))
             return
         stamp = self.now()
-        for attempt in range(MAX_BACKUP_NAME_ATTEMPTS):
+
+        def create(attempt):  # a 409 (AlreadyExists) is a backup of the same second: the next name
             name = gps.backup_name(self.name, stamp, attempt)
-            try:
-                self.client.create(resource_path('secrets', self.namespace), gps.backup_secret(secret, name))
-                self.result['backup_name'] = name
-                return
-            except ApiError as e:
-                if e.status != 409:  # AlreadyExists: a backup of the same second
-                    raise
-        self.fail('cannot create a backup of %s: %d backups of the same second exist; nothing was changed'
-                  % (self.where, MAX_BACKUP_NAME_ATTEMPTS))
+            self.client.create(resource_path('secrets', self.namespace), gps.backup_secret(secret, name))
+            return name
+
+        try:
+            self.result['backup_name'] = self.client.retry_on_conflict(create)
+        except ApiError as e:
+            if not e.conflict:
+                raise
+            raise PlanError('cannot create a backup of %s: %d backups of the same second exist; nothing was changed'
+                            % (self.where, MAX_CONFLICT_ATTEMPTS))
 
     def prune_backups(self):
         try:
@@ -485,7 +426,7 @@ class GlobalPullSecret(object):
                 self.client.delete(resource_path('secrets', self.namespace, name))
                 self.result['pruned_backups'].append(name)
         except ApiError as e:
-            self.module.warn('the pull secret was updated, but pruning its old backups failed: %s' % self.redact(str(e)))
+            self.module.warn('the pull secret was updated, but pruning its old backups failed: %s' % e)
 
     # -- rollout --------------------------------------------------------------------------
 
@@ -494,7 +435,7 @@ class GlobalPullSecret(object):
         try:
             return self.client.list(resource_path('machineconfigpools', group=MCO_GROUP))
         except ApiError as e:
-            if e.status == 404:
+            if e.not_found:
                 return None
             raise
 
@@ -507,57 +448,47 @@ class GlobalPullSecret(object):
             self.module.warn('this cluster has no MachineConfigPool API (%s), so there is no rollout to wait for' % MCO_GROUP)
             return
         done_what = 'the pull secret was updated' if self.result['changed'] else 'the pull secret did not change'
-        timeout = self.params['wait_timeout']
-        start = time.time()
-        while True:
+        progress = []
+
+        def rolled_out():
             try:
-                progress = gps.rollout_state(self.pools() or [], rendered_before, require_new)
+                progress[:] = gps.rollout_state(self.pools() or [], rendered_before, require_new)
             except ApiError as e:
-                self.fail('%s, but reading the MachineConfigPools failed: %s' % (done_what, e))
+                raise PlanError('%s, but reading the MachineConfigPools failed: %s' % (done_what, e))
             self.result['rollout'] = gps.rollout_result(progress)
             degraded = [p for p in progress if p['degraded']]
             if degraded:
-                self.fail('%s, but %s' % (done_what, '; '.join('MachineConfigPool %s is degraded (%s)' % (p['name'], p['degraded'])
-                                                               for p in degraded)))
-            if all(p['done'] for p in progress):
-                return
-            elapsed = time.time() - start
-            if elapsed >= timeout:
-                self.fail('%s, but timed out after %ds waiting for the MachineConfigPools to roll it out: %s'
-                          % (done_what, timeout, gps.describe_pending(progress)))
-            # every second at first, then less often on a long rollout
-            time.sleep(min(1 + elapsed / 30.0, 10, max(0.1, timeout - elapsed)))
+                raise PlanError('%s, but %s' % (done_what, '; '.join('MachineConfigPool %s is degraded (%s)'
+                                                                     % (p['name'], p['degraded']) for p in degraded)))
+            return all(p['done'] for p in progress)
+
+        # every second at first, then less often on a long rollout
+        timeout = self.params['wait_timeout']
+        if not poll(rolled_out, timeout, slowing(1, 1 / 30.0, 10)):
+            raise PlanError('%s, but timed out after %ds waiting for the MachineConfigPools to roll it out: %s'
+                            % (done_what, timeout, gps.describe_pending(progress)))
 
     # -- result ---------------------------------------------------------------------------
 
     def finish(self, plan):
         """The result of plan (the one written, or in check mode the one that would be)."""
-        result = self.result
-        result.update(changed=plan.changed, registries=sorted(plan.auths_after), added=plan.added, updated=plan.updated,
-                      removed=plan.removed, fingerprint=dc.fingerprint_config(plan.auths_after))
+        self.result.update(changed=plan.changed, registries=sorted(plan.auths_after), added=plan.added,
+                           updated=plan.updated, removed=plan.removed, fingerprint=dc.fingerprint_config(plan.auths_after))
         for warning in gps.warnings(plan.auths_after, plan.extra_after):
-            self.module.warn(self.redact(warning))
-        for warning in self.client.api_warnings():
             self.module.warn(warning)
-        result['warnings_from_api'] = self.client.api_warnings()
-        if self.module._diff:
-            result['diff'] = {'before': gps.view(plan.auths_before), 'after': gps.view(plan.auths_after)}
-        return result
+        if self.module.diff:
+            self.result['diff'] = {'before': gps.view(plan.auths_before), 'after': gps.view(plan.auths_after)}
 
 
 def main():
-    module = ClusterModule(
-        argument_spec=argument_spec(),
+    module = RegistryAccessModule(
+        ARGUMENT_SPEC,
         mutually_exclusive=[('registries', 'content', 'src')],
         required_one_of=[('registries', 'content', 'src')],
         required_if=[('state', 'absent', ('registries',))],
         supports_check_mode=True,
     )
-    gp = GlobalPullSecret(module)
-    try:
-        module.exit_json(**gp.run())
-    except ApiError as e:
-        gp.fail(str(e))
+    module.run(lambda: GlobalPullSecret(module).run())
 
 
 if __name__ == '__main__':
