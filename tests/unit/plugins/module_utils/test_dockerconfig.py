@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from ansible_collections.ocp.registry_access.plugins.module_utils import _credential_lookup as cl
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 
 # Recognisable fake credentials; tests assert they never leak into messages.
