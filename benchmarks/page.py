@@ -128,6 +128,13 @@ def load_summary(results):
                results["load"].get("interval_s", 5)))
 
 
+def setup_line(results):
+    setup = results.get("setup_by_n") or {}
+    if not setup:
+        return "setup times not recorded"
+    return "setup took " + ", ".join("%.0f s for N=%s" % (setup[n]["create_s"], n) for n in sorted(setup, key=int))
+
+
 def source_line(source):
     if not source:
         return "not recorded"
@@ -242,8 +249,9 @@ def render(results):
         "  where a run of it took over %d s; `runs` says how many the median is of." % results.get("single_run_after", 60),
         "- Setup: the driver creates the namespaces and their `default` service accounts, %d requests at once"
         % results.get("setup_parallel", 16),
-        "  (seconds per N in the results file, `setup_by_n`); the bench cluster runs without the root CA",
-        "  publisher, so no controller writes while a tool is timed.",
+        "  (%s); the bench cluster runs without the root CA publisher, so no controller writes while a tool"
+        % setup_line(results),
+        "  is timed. After each N the bench cluster is removed.",
         "- Wall time: the whole command, interpreter and `ansible-playbook` start-up included. Client CPU: user",
         "  plus system time of the command and all its child processes. x floor: median wall time over the",
         "  floor's (d) for the same N and run.",
@@ -277,7 +285,9 @@ def render(results):
         "It makes `.venv-bench` from `benchmarks/requirements-bench.txt` (kubernetes.core from the `ansible`",
         "package, for the comparison only), starts the bench cluster (ports 36xxx, removed at the end),",
         "runs `benchmarks/bench.py`, writes `benchmarks/results/<date>.json` and this page",
-        "(`benchmarks/page.py <results.json>` rewrites the page from a results file).",
+        "(`benchmarks/page.py <results.json>` rewrites the page from a results file). Its defaults: N = 10,",
+        "100, 1,000 and 10,000, three repetitions below 10,000, (b) over 25 and (c) over 100 namespaces when",
+        "N is larger; this run's own arguments are under Machine and load.",
         "`make bench-quick` (part of `make test`) runs N = 10 once on a cluster of its own and writes",
         "nothing into the repository.",
         "",
