@@ -35,23 +35,12 @@ extends_documentation_fragment:
   - ocp.registry_access.attributes.INFO_MODULE
   - ocp.registry_access.cluster
   - ocp.registry_access.fingerprint
+  - ocp.registry_access.namespaces
 options:
-  namespace:
-    description: The namespace to audit.
-    type: str
   namespaces:
     description: Several namespaces to audit. A namespace that does not exist is reported with RV(namespaces[].exists=false).
     type: list
     elements: str
-  namespace_selector:
-    description:
-      - Label selector of the namespaces to audit, for example C(team=payments). An empty string selects every namespace.
-    type: str
-  exclude_namespaces:
-    description: Namespace names or shell-style patterns (for example C(openshift-*)) left out of O(namespaces) or O(namespace_selector).
-    type: list
-    elements: str
-    default: []
   include_global:
     description:
       - Whether to report the registries of the cluster-wide pull secret O(global_namespace)/O(global_name).
@@ -879,7 +868,9 @@ rotation:
           description: The finding as one line, as in RV(problems).
           type: str
           returned: always
-          sample: "secret payments-dev/private-registry still holds credential 3f1a2b4c5d6e (username payments-bot) for registry registry.example.com, not the declared 9c0d1e2f3a4b"
+          sample: >-
+            secret payments-dev/private-registry still holds credential 3f1a2b4c5d6e (username payments-bot) for registry
+            registry.example.com, not the declared 9c0d1e2f3a4b
     missing:
       description: Every declared credential that its namespace (in the declared secret, if named) or the global pull secret does not hold.
       type: list
@@ -925,7 +916,9 @@ rotation:
           description: The finding as one line, as in RV(problems).
           type: str
           returned: always
-          sample: "namespace payments-dev lacks the declared credential 9c0d1e2f3a4b (username payments-bot) for registry registry.example.com: secret private-registry holds another credential for the registry"
+          sample: >-
+            namespace payments-dev lacks the declared credential 9c0d1e2f3a4b (username payments-bot) for registry
+            registry.example.com: secret private-registry holds another credential for the registry
 summary:
   description: Counts for the top of a report.
   returned: always
@@ -1028,7 +1021,8 @@ ARGUMENT_SPEC = dict(
     images=dict(type='list', elements='str', default=[]),
     service_account=dict(type='str', default='default'),
     expected=dict(type='dict', options=dict(
-        pull_secrets=dict(type='list', elements='dict', default=[], options=dict(
+        # declarations of pull secrets; their credentials are the no_log suboptions of registries
+        pull_secrets=dict(type='list', elements='dict', default=[], no_log=False, options=dict(
             name=dict(type='str'),
             namespace=dict(type='str'),
             namespaces=dict(type='list', elements='str'),
