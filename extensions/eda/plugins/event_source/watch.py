@@ -387,7 +387,8 @@ async def main(queue, args):
                 names, reasons = coalescer.flush()
                 names = [n for n in names if tracker.managed(n)]  # deleted meanwhile: nothing to enforce
                 if names:
-                    LOG.info('ocp.registry_access.watch: %d namespaces to enforce', len(names))
+                    LOG.info('ocp.registry_access.watch: %d namespaces to enforce: %s', len(names),
+                             ' '.join(names[:20]) + (' ...' if len(names) > 20 else ''))
                     await queue.put(batch_event(names, reasons, tracker.namespace_labels))
     finally:
         stop.set()
