@@ -128,7 +128,7 @@ def owned_by(obj, owner):
 def holder(obj):
     """Who holds an existing object, in words, for messages: 'someone else' or 'owner X'."""
     if not is_managed(obj):
-        return 'someone else (it lacks the label %s=%s)' % (MANAGED_BY_KEY, MANAGED_BY_VALUE)
+        return 'someone else: it lacks the label %s=%s' % (MANAGED_BY_KEY, MANAGED_BY_VALUE)
     return 'the owner %s' % owner_of(obj)
 
 
@@ -152,15 +152,13 @@ def ownership(existing, owner, policy):
 
 
 def conflict_message(conflicts, what, option='unmanaged'):
-    """One message naming every conflicting object and the option that changes the outcome."""
+    """One message naming every conflicting object (where, why) and the option that changes the outcome."""
     shown = ['%s (%s)' % (where, why) for where, why in conflicts[:10]]
     if len(conflicts) > 10:
         shown.append('... and %d more' % (len(conflicts) - 10))
-    return ('nothing was changed: %s of the same name that this declaration does not hold exist%s in %s; set %s: '
-            'adopt to take %s over (and keep what the declaration does not set), or %s: overwrite to replace %s '
-            'with the declaration' % (what, 's' if len(conflicts) == 1 else '', '; '.join(shown), option,
-                                      'it' if len(conflicts) == 1 else 'them', option,
-                                      'it' if len(conflicts) == 1 else 'them'))
+    return ('nothing was changed: %s of that name that this declaration does not hold: %s; set %s: adopt to take '
+            'them over (what the declaration does not set stays), or %s: overwrite to replace them with the '
+            'declaration' % (what, '; '.join(shown), option, option))
 
 
 def marked_metadata(metadata, owner):

@@ -110,10 +110,6 @@ def secret_view(secret):
     return view
 
 
-def _subset(wanted, present):
-    return all((present or {}).get(k) == v for k, v in (wanted or {}).items())
-
-
 class SecretPlan(object):
     def __init__(self, namespace, name, action, body, auths_after, auths_given, secret_type, labels, resource_version=None):
         self.namespace = namespace
@@ -125,12 +121,13 @@ class SecretPlan(object):
         self.labels = labels
         self.resource_version = resource_version
         self.previous = None  # RECREATE: the Secret as it was, to restore if the new one cannot be created
+        self.ownership = None  # who held the Secret (_ownership: created, managed, adopted, overwritten)
         self.view = {'type': secret_type, 'registries': dc.summarize(auths_after),
                      'fingerprint': dc.fingerprint_config(auths_after)}
 
     def result(self):
         return dict(namespace=self.namespace, name=self.name, action=reported(self.action),
-                    registries=list(self.auths_after), fingerprint=self.view['fingerprint'])
+                    registries=list(self.auths_after), fingerprint=self.view['fingerprint'], ownership=self.ownership)
 
 
 SERVER_SET_METADATA = ('uid', 'resourceVersion', 'creationTimestamp', 'generation', 'managedFields',
@@ -154,7 +151,7 @@ def restored_result(plan, previous_view):
     view = previous_view or {}
     return dict(namespace=plan.namespace, name=plan.name, action=reported(RESTORE),
                 registries=[entry['server'] for entry in view.get('registries') or []],
-                fingerprint=view.get('fingerprint', ''))
+                fingerprint=view.get('fingerprint', ''), ownership=plan.ownership)
 
 
 def encode(auths, layout, extra=None):
@@ -172,8 +169,19 @@ def new_secret(namespace, name, secret_type, data_key, auths, layout, labels, an
     return secret
 
 
-def plan_secret(namespace, name, existing, auths, layout, merge, labels, annotations, force):
-    """The SecretPlan for one namespace; PlanError when only force (or the user) can resolve it."""
+def _metadata_after(meta, labels, annotations, exact):
+    """(labels, annotations) the Secret carries after the run: the given ones added to its own, or exactly them."""
+    if exact:
+        return dict(labels), dict(annotations or {})
+    return dict(meta.get('labels') or {}, **labels), dict(meta.get('annotations') or {}, **(annotations or {}))
+
+
+def plan_secret(namespace, name, existing, auths, layout, merge, labels, annotations, force, exact_metadata=False):
+    """The SecretPlan for one namespace; PlanError when only force (or the user) can resolve it.
+
+    exact_metadata: the Secret carries exactly labels and annotations (the caller computed them from what it
+    holds, for example to mark who holds it or to remove another owner's marker), not them added to its own.
+    """
     secret_type, data_key = dc.TYPES[layout]
     if existing is None:
         body = new_secret(namespace, name, secret_type, data_key, auths, layout, labels, annotations)
@@ -198,7 +206,8 @@ def plan_secret(namespace, name, existing, auths, layout, merge, labels, annotat
     type_changes = existing.get('type') != secret_type
     data_same = not type_changes and same_auths(readable, after, layout)
     meta = existing.get('metadata') or {}
-    meta_same = _subset(labels, meta.get('labels')) and _subset(annotations, meta.get('annotations'))
+    labels_after, annotations_after = _metadata_after(meta, labels, annotations, exact_metadata)
+    meta_same = labels_after == (meta.get('labels') or {}) and annotations_after == (meta.get('annotations') or {})
     rv = meta.get('resourceVersion')
     if data_same and meta_same:
         return SecretPlan(namespace, name, UNCHANGED, None, current_auths, auths, secret_type, labels, rv)
@@ -207,11 +216,7 @@ def plan_secret(namespace, name, existing, auths, layout, merge, labels, annotat
             why = ('its type is %s, not %s' % (existing.get('type'), secret_type) if type_changes
                    else 'it is immutable and its registries differ')
             raise PlanError('%s; a Secret cannot change that in place: set force: true to delete and recreate it' % why)
-        keep_labels = dict(meta.get('labels') or {})
-        keep_labels.update(labels)
-        keep_annotations = dict(meta.get('annotations') or {})
-        keep_annotations.update(annotations or {})
-        body = new_secret(namespace, name, secret_type, data_key, after, layout, keep_labels, keep_annotations,
+        body = new_secret(namespace, name, secret_type, data_key, after, layout, labels_after, annotations_after,
                           immutable=existing.get('immutable', False), extra=extra)
         plan = SecretPlan(namespace, name, RECREATE, body, after, auths, secret_type, labels, rv)
         plan.previous = restorable(existing)
@@ -219,10 +224,9 @@ def plan_secret(namespace, name, existing, auths, layout, merge, labels, annotat
 
     body = copy.deepcopy(existing)
     body.setdefault('metadata', {})
-    body['metadata'].setdefault('labels', {})
-    body['metadata']['labels'] = dict(body['metadata'].get('labels') or {}, **labels)
-    if annotations:
-        body['metadata']['annotations'] = dict(body['metadata'].get('annotations') or {}, **annotations)
+    body['metadata']['labels'] = labels_after
+    if annotations_after or 'annotations' in body['metadata']:
+        body['metadata']['annotations'] = annotations_after
     if not data_same:
         body['data'] = dict(body.get('data') or {}, **{data_key: encode(after, layout, extra)})
     return SecretPlan(namespace, name, UPDATE, body, after, auths, secret_type, labels, rv)

@@ -16,12 +16,13 @@ from __future__ import annotations
 import time
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
+from ansible_collections.ocp.registry_access.plugins.module_utils import _ownership as own
 from ansible_collections.ocp.registry_access.plugins.module_utils import _pull_secret as ps
 from ansible_collections.ocp.registry_access.plugins.module_utils import _registry_keys as rk
 from ansible_collections.ocp.registry_access.plugins.module_utils import _registry_options as ro
 from ansible_collections.ocp.registry_access.plugins.module_utils._config_file import load_config
 from ansible_collections.ocp.registry_access.plugins.module_utils._constants import (
-    CREATE, MANAGED_BY, UNCHANGED, UPDATE, resource_path,
+    CREATE, UNCHANGED, UPDATE, resource_path,
 )
 from ansible_collections.ocp.registry_access.plugins.module_utils._errors import (
     ApiError, InputError, PlanError, RegistryAccessError,
@@ -125,6 +126,7 @@ class PullSecret(object):
     def run(self):
         p = self.params
         check_names(p)
+        own.validate_owner(p['owner'])
         auths = None
         if p['state'] == 'present':
             auths = desired_auths(p)
@@ -138,21 +140,45 @@ class PullSecret(object):
 
     # -- present --------------------------------------------------------------------------
 
-    def plan(self, namespace, existing, auths, labels):
+    def plan(self, namespace, existing, auths):
+        """The SecretPlan of one namespace; OwnershipConflict when someone else holds the Secret and unmanaged is fail.
+
+        The Secret carries the managed-by label and the owner's marker; what it held besides stays, except with
+        unmanaged: overwrite, where it holds exactly the declaration (its registries, labels and annotations).
+        """
         p = self.params
-        plan = ps.plan_secret(namespace, p['name'], existing, auths, p['type'], p['merge'], labels, p['annotations'], p['force'])
+        held = own.ownership(existing, p['owner'], p['unmanaged'])
+        kept = ((existing or {}).get('metadata') or {}) if held in (own.MANAGED, own.ADOPTED) else {}
+        labels, annotations = own.marked_metadata(
+            {'labels': dict(kept.get('labels') or {}, **p['labels']),
+             'annotations': dict(kept.get('annotations') or {}, **p['annotations'])}, p['owner'])
+        merge = p['merge'] and held != own.OVERWRITTEN
+        plan = ps.plan_secret(namespace, p['name'], existing, auths, p['type'], merge, labels, annotations, p['force'],
+                              exact_metadata=True)
+        plan.ownership = held
         self.module.hide_secrets([plan.body])  # the whole document as it will be sent
         return plan
 
+    def check_ownership(self, namespaces, secrets):
+        """{namespace: ownership} of the existing Secrets; PlanError naming every one someone else holds (unmanaged: fail)."""
+        held, conflicts = {}, []
+        for ns in namespaces:
+            try:
+                held[ns] = own.ownership(secrets[ns], self.params['owner'], self.params['unmanaged'])
+            except own.OwnershipConflict as e:
+                conflicts.append(('%s/%s' % (ns, self.params['name']), str(e)))
+        if conflicts:
+            raise PlanError(own.conflict_message(conflicts, 'secrets'))
+        return held
+
     def present(self, namespaces, secrets, auths):
         p = self.params
-        labels = dict(p['labels'])
-        labels.update(MANAGED_BY)
+        self.check_ownership(namespaces, secrets)
         plans = {}
         problems = []
         for ns in namespaces:
             try:
-                plans[ns] = self.plan(ns, secrets[ns], auths, labels)
+                plans[ns] = self.plan(ns, secrets[ns], auths)
             except PlanError as e:
                 problems.append('%s/%s: %s' % (ns, p['name'], e))
         if problems:
@@ -186,7 +212,7 @@ class PullSecret(object):
             if attempt:
                 current = self.client.get(resource_path('secrets', plan.namespace, plan.name))
                 self.module.hide_secrets([current])
-                planned[0] = self.plan(plan.namespace, current, plan.auths_given, plan.labels)
+                planned[0] = self.plan(plan.namespace, current, plan.auths_given)
             now = planned[0]
             if now.action == CREATE:
                 self.client.create(resource_path('secrets', now.namespace), now.body)
@@ -244,6 +270,7 @@ class PullSecret(object):
 
     def absent(self, namespaces, secrets):
         p = self.params
+        held = self.check_ownership(namespaces, secrets)
         referencing = [sa for objs in self.client.list_by_namespace('serviceaccounts', namespaces).values()
                        for sa in objs if ps.unlink_plan(sa, p['name']) is not None]
         sa_results = self.client.parallel(self.unlink, referencing)
@@ -257,12 +284,14 @@ class PullSecret(object):
 
         def delete(ns):
             if secrets[ns] is None:
-                return dict(namespace=ns, name=p['name'], action='unchanged', registries=[], fingerprint='')
+                return dict(namespace=ns, name=p['name'], action='unchanged', registries=[], fingerprint='',
+                            ownership=None)
             if ns in still_linked:
                 raise WriteFailed('not deleted, because service account(s) %s could not be unlinked'
                                   % ', '.join(sorted(still_linked[ns])), None)
             self.client.delete(resource_path('secrets', ns, p['name']))
-            return dict(namespace=ns, name=p['name'], action='deleted', registries=[], fingerprint='')
+            return dict(namespace=ns, name=p['name'], action='deleted', registries=[], fingerprint='',
+                        ownership=held[ns])
 
         secret_results = self.client.parallel(delete, namespaces)
         return self.finish(namespaces, secret_results, sa_items, sa_results,

@@ -104,7 +104,9 @@ options:
     type: int
     default: 120
   labels:
-    description: Labels set on the Secret (others are kept). C(app.kubernetes.io/managed-by=ocp.registry_access) is always set.
+    description:
+      - Labels set on the Secret (others are kept, except when O(unmanaged=overwrite) replaces a Secret someone else held).
+        C(app.kubernetes.io/managed-by=ocp.registry_access) is always set.
     type: dict
     default: {}
   annotations:
@@ -117,7 +119,35 @@ options:
         and created again; with V(false) the module fails and says so.
     type: bool
     default: false
+  owner:
+    description:
+      - The identity of the declaration this task belongs to, for example C(team-a/enforce), recorded on the Secret (the
+        label C(ocp.registry-access/owner), holding the owner itself when it is a valid label value and a shortened form
+        with a hash otherwise, and the annotation C(ocp.registry-access/owner) with the owner exactly).
+      - M(ocp.registry_access.prune) removes only Secrets that carry its owner's marker, so two declarations with
+        different owners never prune each other. A Secret another owner holds is someone else's for O(unmanaged).
+      - Not set - the Secret carries no owner (a marker of another owner is removed when O(unmanaged) lets it be taken).
+    type: str
+  unmanaged:
+    description:
+      - What to do with an existing Secret of the same name that this declaration does not hold - the collection did not
+        create it (it lacks the C(app.kubernetes.io/managed-by=ocp.registry_access) label), or another O(owner) holds
+        it. A managed Secret without an owner is this declaration's (it is marked with O(owner)).
+      - V(fail) writes nothing in any namespace and names every such Secret, so a secret someone else made is never
+        clobbered. This is the default for every declaration, new or not - taking over what someone else made should
+        be a decision, and the message says which option makes it.
+      - V(adopt) takes the Secret over (marks it managed, with O(owner)) and then applies the declaration with the
+        usual rules - O(merge=true) keeps its other registries, and its other labels and annotations stay.
+      - V(overwrite) replaces it - it holds exactly the declared registries, O(labels) and O(annotations), whatever
+        O(merge) says. A type change still needs O(force).
+      - With O(state=absent) too - V(fail) fails and writes nothing (no link is removed either); V(adopt) or
+        V(overwrite) unlinks and deletes it.
+      - The result says per namespace what happened (RV(secrets[].ownership)).
+    type: str
+    choices: [fail, adopt, overwrite]
+    default: fail
 seealso:
+  - module: ocp.registry_access.prune
   - module: ocp.registry_access.image_puller_binding
   - module: ocp.registry_access.global_pull_secret
   - name: Using image pull secrets (OpenShift documentation)
@@ -233,6 +263,15 @@ secrets:
       type: str
       returned: always
       sample: 3f9a1c0b22de
+    ownership:
+      description:
+        - Who held the Secret - V(created) (it did not exist), V(managed) (this declaration's, or the collection's
+          without an owner), V(adopted) or V(overwritten) (someone else's, taken with O(unmanaged)).
+        - Null when O(state=absent) found no Secret.
+      type: str
+      returned: always
+      sample: created
+      choices: [created, managed, adopted, overwritten]
 service_accounts:
   description: One entry per service account considered.
   returned: always
@@ -288,6 +327,8 @@ ARGUMENT_SPEC = dict(
     labels=dict(type='dict', default={}),
     annotations=dict(type='dict', default={}),
     force=dict(type='bool', default=False),
+    owner=dict(type='str'),
+    unmanaged=dict(type='str', choices=['fail', 'adopt', 'overwrite'], default='fail'),
 )
 
 

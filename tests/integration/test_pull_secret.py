@@ -50,7 +50,7 @@ def test_docker_registry_secret_is_byte_identical_to_kubectl(api, audit, connect
                                              registries=[private_registry()]))
     assert run.result["secrets"] == [dict(namespace=namespace, name="private-registry", action="created",
                                           registries=["privateregistry.example.com"],
-                                          fingerprint=run.result["secrets"][0]["fingerprint"])]
+                                          fingerprint=run.result["secrets"][0]["fingerprint"], ownership="created")]
     assert write_events(seen, [namespace]) == ["create secrets %s/private-registry 201" % namespace]
     others = [e for e in seen.select(namespaces=[namespace]) if not (e.user_agent or "").startswith(MODULE_AGENT)]
     assert others == [], "requests in %s during the run that the module did not send: %s" % (namespace, describe(others))

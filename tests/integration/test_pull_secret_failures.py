@@ -191,8 +191,9 @@ def test_force_restores_the_previous_secret_when_the_recreate_is_refused(api, au
     policy = DenySecretCreates(api, namespace, "p", "kubernetes.io/dockerconfigjson")
     try:
         with audit.capture() as seen:
+            # a Secret the collection did not create: taken over only when asked
             run = run_module("pull_secret", dict(connection, name="p", namespace=namespace, registries=[registry()],
-                                                 force=True))
+                                                 force=True, unmanaged="adopt"))
     finally:
         policy.remove()
     assert run.failed
@@ -217,7 +218,7 @@ def test_force_says_so_when_the_previous_secret_cannot_be_restored_either(api, c
     policy = DenySecretCreates(api, namespace, "p")
     try:
         run = run_module("pull_secret", dict(connection, name="p", namespace=namespace, registries=[registry()],
-                                             force=True))
+                                             force=True, unmanaged="adopt"))
     finally:
         policy.remove()
     assert run.failed and run.result["changed"] is True
@@ -229,8 +230,8 @@ def test_force_says_so_when_the_previous_secret_cannot_be_restored_either(api, c
 @pytest.mark.parametrize("check", [True, False], ids=["check", "apply"])
 def test_force_recreate_that_succeeds_is_unaffected(api, connection, namespace, check):
     api.create("/api/v1/namespaces/%s/secrets" % namespace, old_dockercfg_secret(namespace))
-    run = run_module("pull_secret", dict(connection, name="p", namespace=namespace, registries=[registry()], force=True),
-                     check=check)
+    run = run_module("pull_secret", dict(connection, name="p", namespace=namespace, registries=[registry()], force=True,
+                                         unmanaged="adopt"), check=check)
     assert not run.failed, run.msg
     assert [s["action"] for s in run.result["secrets"]] == ["recreated"]
     assert api.get(secret_path(namespace, "p"))["type"] == (

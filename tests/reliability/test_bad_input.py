@@ -104,7 +104,9 @@ CASES = imported("pull_secret", PULL_SECRET_BAD_INPUTS, lambda ctx: dict(name="b
     imported("image_puller_binding", BINDING_BAD_INPUTS, lambda ctx: dict(namespace=ctx.ns)) + [
     # pull_secret: what the integration table does not try
     Case("pull_secret: a Secret of another type in the way", "pull_secret",
-         in_ns(name="taken", registries=[registry()]), "its type is Opaque", opaque_secret("taken")),
+         in_ns(name="taken", registries=[registry()], unmanaged="adopt"), "its type is Opaque", opaque_secret("taken")),
+    Case("pull_secret: a Secret the collection did not create, unmanaged: fail", "pull_secret",
+         in_ns(name="taken", registries=[registry()]), "unmanaged: adopt", opaque_secret("taken")),
     Case("pull_secret: invalid secret name", "pull_secret", in_ns(name="Bad_Name", registries=[registry()]),
          "invalid secret name 'Bad_Name'", None),
     Case("pull_secret: invalid service account name", "pull_secret",

@@ -94,14 +94,15 @@ def test_conflicts_without_end_give_up_naming_the_secret():
 def test_force_recreates_a_secret_of_another_type_and_restores_it_when_the_create_fails():
     client = cluster('a')
     client.add(secret_path('a'), {'metadata': {'name': 'pull', 'namespace': 'a'}, 'type': 'Opaque', 'data': {'x': 'eA=='}})
-    outcome, result = pull_secret(client, namespace='a')
+    # a Secret the collection did not create: taken over only when asked (unmanaged: adopt)
+    outcome, result = pull_secret(client, namespace='a', unmanaged='adopt')
     assert outcome == 'fail' and 'set force: true' in result['msg'] and client.writes() == []
     client.fail('POST', '/api/v1/namespaces/a/secrets', ApiError(403, 'Forbidden', 'quota'))
-    outcome, result = pull_secret(client, namespace='a', force=True)
+    outcome, result = pull_secret(client, namespace='a', force=True, unmanaged='adopt')
     assert outcome == 'fail' and 'the previous secret was restored' in result['msg']
     assert result['secrets'][0]['action'] == 'restored'
     assert client.objects[secret_path('a')]['type'] == 'Opaque'
-    outcome, result = pull_secret(client, namespace='a', force=True)
+    outcome, result = pull_secret(client, namespace='a', force=True, unmanaged='adopt')
     assert outcome == 'exit' and result['secrets'][0]['action'] == 'recreated'
     assert client.objects[secret_path('a')]['type'] == 'kubernetes.io/dockerconfigjson'
 
@@ -110,7 +111,7 @@ def test_a_recreate_whose_restore_fails_says_the_secret_was_deleted():
     client = cluster('a')
     client.add(secret_path('a'), {'metadata': {'name': 'pull', 'namespace': 'a'}, 'type': 'Opaque', 'data': {}})
     client.fail('POST', '/api/v1/namespaces/a/secrets', ApiError(403, 'Forbidden', 'quota'), ApiError(403, 'Forbidden', 'quota'))
-    outcome, result = pull_secret(client, namespace='a', force=True)
+    outcome, result = pull_secret(client, namespace='a', force=True, unmanaged='adopt')
     assert outcome == 'fail' and 'restoring the previous secret failed too' in result['msg']
     assert result['secrets'][0]['action'] == 'deleted' and secret_path('a') not in client.objects
 

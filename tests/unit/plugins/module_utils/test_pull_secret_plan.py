@@ -176,7 +176,8 @@ def test_plan_creates_without_annotations_key_when_none_given():
 def test_plan_result_and_view_show_no_credentials():
     p = plan(None)
     assert p.result() == {'namespace': 'ns-a', 'name': 'pull', 'action': 'created',
-                          'registries': ['registry.example.com'], 'fingerprint': dc.fingerprint_config(DESIRED)}
+                          'registries': ['registry.example.com'], 'fingerprint': dc.fingerprint_config(DESIRED),
+                          'ownership': None}
     assert p.view['type'] == JSON_TYPE and p.view['fingerprint'] == dc.fingerprint_config(DESIRED)
     assert_no_credentials(p.result())
     assert_no_credentials(p.view)
