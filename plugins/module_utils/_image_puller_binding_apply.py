@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.ocp.registry_access.plugins.module_utils import _ownership as own
 from ansible_collections.ocp.registry_access.plugins.module_utils import _subjects as subj
 from ansible_collections.ocp.registry_access.plugins.module_utils._access import review_answer, review_for, review_path
 from ansible_collections.ocp.registry_access.plugins.module_utils._constants import (
@@ -29,6 +30,8 @@ RBAC = 'rbac.authorization.k8s.io'
 # Seconds to keep asking when an answer is not yet the expected one.
 VERIFY_SETTLE_SECONDS = 10
 
+# A binding the collection did not create and adds to as oc does (the default binding choice): nobody's to claim.
+SHARED = 'shared'
 
 class ImagePullerBinding(object):
     def __init__(self, module, sleep=time.sleep, clock=time.time):
@@ -46,20 +49,25 @@ class ImagePullerBinding(object):
         if not subjects and not (p['state'] == 'present' and p['exclusive']):
             raise InputError('give at least one subject: service_accounts, all_service_accounts_in, groups or users')
 
+        own.validate_owner(p['owner'])
         namespaces = self.module.target_namespaces()
         if p['state'] == 'present':
             self.check_role_exists(namespaces)
 
         bindings = self.client.list_by_namespace('rolebindings', namespaces, group=RBAC)
         plans = {}
-        problems = []
+        problems, conflicts = [], []
         for ns in namespaces:
             try:
                 plans[ns] = self.plan(bindings[ns], ref, subjects)
             except subj.SubjectError as e:
                 problems.append('%s: %s' % (ns, e))
+            except own.OwnershipConflict as e:
+                conflicts.append(('%s/%s' % (ns, p['rolebinding_name']), str(e)))
         if problems:
             raise PlanError('nothing was changed: ' + '; '.join(problems))
+        if conflicts:
+            raise PlanError(own.conflict_message(conflicts, 'role bindings'))
 
         results = self.client.parallel(lambda ns: self.apply(ns, plans[ns], ref, subjects), namespaces)
         out, errors = [], []
@@ -69,7 +77,10 @@ class ImagePullerBinding(object):
             else:
                 out.extend(res)
         changed = any(r['action'] != UNCHANGED for r in out)
-        result = dict(changed=changed, bindings=out, verification=[], access_remains=[])
+        # what the declaration grants, for prune (which revokes what an owner granted and no longer declares)
+        grants = [dict(namespace=ns, subject=subj.subject_to_string(s), role=p['role'], role_kind=p['role_kind'])
+                  for ns in namespaces for s in subjects] if p['state'] == 'present' else []
+        result = dict(changed=changed, bindings=out, verification=[], access_remains=[], grants=grants)
         if p['state'] == 'absent':
             result['access_remains'] = self.remaining(namespaces, bindings, plans, ref, subjects)
         if self.module.diff:
@@ -128,10 +139,36 @@ class ImagePullerBinding(object):
             raise InputError('Role %s does not exist in %s; nothing was changed' % (p['role'], ', '.join(missing)))
 
     def plan(self, bindings, ref, subjects):
+        """The actions of one namespace, each with the grant records and marks its binding must carry and who held it.
+
+        A binding named by rolebinding_name that this declaration does not hold (the collection did not create it,
+        or another owner holds it) raises OwnershipConflict unless unmanaged says adopt (subjects added, the binding
+        marked) or overwrite (it holds exactly the declared subjects, as with exclusive).
+        """
         p = self.params
+        name, exclusive, held = p['rolebinding_name'], p['exclusive'], None
+        if name is not None:
+            existing = [b for b in bindings if (b.get('metadata') or {}).get('name') == name]
+            # a binding of another role is refused by the planner, whoever holds it
+            if not existing or subj.same_role_ref(existing[0].get('roleRef'), ref):
+                held = own.ownership(existing[0] if existing else None, p['owner'], p['unmanaged'])
+                exclusive = exclusive or held == own.OVERWRITTEN
         if p['state'] == 'present':
-            return subj.plan_add(bindings, ref, subjects, rolebinding_name=p['rolebinding_name'], exclusive=p['exclusive'])
-        return subj.plan_remove(bindings, ref, subjects, rolebinding_name=p['rolebinding_name'])
+            actions = subj.plan_add(bindings, ref, subjects, rolebinding_name=name, exclusive=exclusive)
+            requested = [subj.subject_to_string(s) for s in subjects]
+        else:
+            actions = subj.plan_remove(bindings, ref, subjects, rolebinding_name=name)
+            requested = []
+        claim = name if p['state'] == 'present' and held not in (None, own.CREATED) else None
+        marked = own.mark_bindings(actions, p['owner'], requested, claim=claim)
+        for action in marked:
+            if action['name'] == name and held is not None:
+                action['ownership'] = held
+            elif action['action'] == CREATE:
+                action['ownership'] = own.CREATED
+            else:
+                action['ownership'] = own.MANAGED if own.is_managed(action['binding']) else SHARED
+        return marked
 
     def apply(self, namespace, actions, ref, subjects):
         """Carry out one namespace's actions; on a conflict list its bindings again and re-plan."""
@@ -156,7 +193,8 @@ class ImagePullerBinding(object):
             rv = (binding.get('metadata') or {}).get('resourceVersion')
             self.client.delete(resource_path('rolebindings', namespace, name, group=RBAC), resource_version=rv)
         subjects_after = [] if verb == DELETE else [subj.subject_to_string(s) for s in binding.get('subjects') or []]
-        return dict(namespace=namespace, name=name, action=reported(verb), subjects=subjects_after)
+        return dict(namespace=namespace, name=name, action=reported(verb), subjects=subjects_after,
+                    ownership=action.get('ownership'))
 
     def verify(self, namespaces, subjects, remains=()):
         """One LocalSubjectAccessReview per namespace and subject; unexpected answers are asked again for a

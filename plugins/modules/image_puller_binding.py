@@ -101,8 +101,30 @@ options:
       - Needs C(create) on C(localsubjectaccessreviews) in each namespace.
     type: bool
     default: false
+  owner:
+    description:
+      - The identity of the declaration this task belongs to, for example C(team-a/enforce). Each binding the module
+        writes records which subjects this owner granted (annotation C(ocp.registry-access/grants), and a label
+        C(grants.ocp.registry-access/<owner>) to find it), so that M(ocp.registry_access.prune) revokes exactly the
+        grants this owner made and no longer declares. A subject another owner granted too is shared (both recorded);
+        a subject someone bound by hand is never recorded. A binding the module creates also carries
+        C(app.kubernetes.io/managed-by=ocp.registry_access) and the owner's marker.
+      - Not set - nothing is recorded (subjects taken out of a binding are still forgotten from its records).
+    type: str
+  unmanaged:
+    description:
+      - With O(rolebinding_name) - what to do when that RoleBinding exists and this declaration does not hold it (the
+        collection did not create it, or another O(owner) holds it). Without O(rolebinding_name) the module adds to
+        bindings as C(oc policy) does and this does not apply.
+      - V(fail) writes nothing in any namespace and names every such binding; V(adopt) marks it (managed-by and
+        O(owner)) and adds the subjects; V(overwrite) marks it and makes it hold exactly the given subjects, as
+        O(exclusive=true) does.
+    type: str
+    choices: [fail, adopt, overwrite]
+    default: fail
 seealso:
   - module: ocp.registry_access.pull_secret
+  - module: ocp.registry_access.prune
   - name: Allowing pods to reference images across projects (OpenShift documentation)
     description: The procedure this module implements.
     link: https://docs.openshift.com/container-platform/latest/openshift_images/managing_images/using-image-pull-secrets.html
@@ -176,6 +198,44 @@ bindings:
       elements: str
       returned: always
       sample: ['system:serviceaccount:project-a:default']
+    ownership:
+      description:
+        - Who held the binding - V(created) (this run creates it), V(managed) (the collection created it), V(shared)
+          (someone else did, and the module adds to it as C(oc policy) does), or for O(rolebinding_name) V(adopted) or
+          V(overwritten) (taken with O(unmanaged)).
+      type: str
+      returned: always
+      sample: created
+      choices: [created, managed, shared, adopted, overwritten]
+grants:
+  description:
+    - With O(state=present), what the declaration grants - one entry per namespace and subject, whether the module
+      wrote it or found it granted. Pass the entries to M(ocp.registry_access.prune) as O(ocp.registry_access.prune#module:declared_grants).
+    - Empty with O(state=absent).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    namespace:
+      description: The namespace whose images are shared.
+      type: str
+      returned: always
+      sample: project-b
+    subject:
+      description: The subject, as in RV(bindings[].subjects).
+      type: str
+      returned: always
+      sample: system:serviceaccount:project-a:default
+    role:
+      description: The role granted.
+      type: str
+      returned: always
+      sample: system:image-puller
+    role_kind:
+      description: V(ClusterRole) or V(Role).
+      type: str
+      returned: always
+      sample: ClusterRole
 verification:
   description: One entry per namespace and subject when O(verify=true) (empty otherwise and in check mode).
   returned: always
@@ -271,6 +331,8 @@ ARGUMENT_SPEC = dict(
     state=dict(type='str', choices=['present', 'absent'], default='present'),
     exclusive=dict(type='bool', default=False),
     verify=dict(type='bool', default=False),
+    owner=dict(type='str'),
+    unmanaged=dict(type='str', choices=['fail', 'adopt', 'overwrite'], default='fail'),
 )
 
 

@@ -88,7 +88,8 @@ def test_absent_deletes_and_reports_the_access_openshift_keeps():
     assert result['access_remains'][0]['binding'] == 'system:image-pullers'
     assert any('(OpenShift restores it)' in w for w in warnings)
     outcome, result, _warnings = binding(client, namespace='b', state='absent')
-    assert result['bindings'] == [dict(namespace='b', name='system:image-puller', action='deleted', subjects=[])]
+    assert result['bindings'] == [dict(namespace='b', name='system:image-puller', action='deleted', subjects=[],
+                                       ownership='managed')]
     assert binding_path('b') not in client.objects
 
 
