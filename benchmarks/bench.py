@@ -83,7 +83,7 @@ TOOLS = {
 ORDER = "bcad"
 SETUP_PARALLEL = 16
 BUILTIN_MODULES = ("copy", "file", "stat", "template", "assert", "debug", "set_fact")
-TASK_TIME = re.compile(r"^(\S.*?) -{3,} (\d+\.\d+)s$")
+TASK_TIME = re.compile(r"^(\S.*?) -+ (\d+\.\d+)s$")  # "<task> ----- 1.23s", fewer dashes after a long name
 POLL_INTERVAL = 0.1  # seconds between /proc samples of a running tool
 LOAD_INTERVAL = 5  # seconds between /proc/loadavg samples over the whole run
 
@@ -474,7 +474,7 @@ class Bench:
         if tool in playbook:
             if tool in "ae":  # the time of each task, in the log and the results
                 env.update(ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks", PROFILE_TASKS_SUMMARY_ONLY="true",
-                           PROFILE_TASKS_SORT_ORDER="none")
+                           PROFILE_TASKS_SORT_ORDER="none", COLUMNS="250")
             return [os.path.join(BIN, "ansible-playbook"), playbook[tool], "-e", "@" + jobs[tool]], env
         if tool == "c":
             env.update(KUBECTL=os.path.join(self.bindir, "kubectl"), KUBECONFIG=self.cluster.kubeconfig,
