@@ -139,3 +139,19 @@ def test_proc_watch_sees_a_module_process_peak(tmp_path):
     assert memory["worker_peak_kib"] > 80 * MIB  # freed before the end: only the high-water mark knows
     assert memory["controller_peak_kib"] < memory["worker_peak_kib"]
     assert watch.apiserver_max > 0  # this process stands in for the API server
+
+
+def test_task_times_from_profile_tasks(tmp_path):
+    sys.path.insert(0, os.path.join(REPO, "tests", "cluster"))
+    sys.path.insert(0, os.path.join(REPO, "tests", "helpers"))
+    import bench  # pylint: disable=import-outside-toplevel
+    log = tmp_path / "a.log"
+    log.write_text("TASKS RECAP ****\n"
+                   "Wednesday 02 December 2026  00:57:25 +0000 (0:00:14.130)       0:00:14.130 ****\n"
+                   "===============\n"
+                   "Cluster-wide pull secret ------------------------------------------------ 0.16s\n"
+                   "ocp.registry_access.project_access : Enforce pull secrets and their service account links -- 12.34s\n"
+                   "ok: [localhost] => some - 1.00s of output\n")
+    assert bench.task_times(str(log)) == {"Cluster-wide pull secret": 0.16,
+                                          "ocp.registry_access.project_access : Enforce pull secrets and their "
+                                          "service account links": 12.34}
