@@ -170,6 +170,7 @@ class _Registries(object):
 
     def __init__(self):
         self.all = []
+        self._scopes = {}  # server -> scopes: a fleet repeats the same few keys
 
     def find(self, scope, consumer):
         for registry in self.all:
@@ -180,7 +181,10 @@ class _Registries(object):
     def of_server(self, server, is_global):
         """The registry of a server as a declaration (or a namespace pull secret's key) names it."""
         consumer = cl.CONTAINERS_IMAGE if is_global else cl.KUBELET
-        scopes = {cl.KUBELET: _scope(server, cl.KUBELET), cl.CONTAINERS_IMAGE: _global_scope_of_server(server)}
+        scopes = self._scopes.get(server)
+        if scopes is None:
+            scopes = {cl.KUBELET: _scope(server, cl.KUBELET), cl.CONTAINERS_IMAGE: _global_scope_of_server(server)}
+            self._scopes[server] = scopes
         return self._get(shown_key(server), scopes, consumer)
 
     def of_global_key(self, key):
@@ -226,23 +230,29 @@ def report(locations, namespaces, declared=None):
     """
     namespaces = set(namespaces)
     declared = [d for d in declared or [] if d.place is GLOBAL or d.place in namespaces]
-    registries = _Registries()
+    registries, computed = _Registries(), {}
     for item in declared:
-        registries.of_server(item.server, item.place is GLOBAL).declared.append(item)
-    global_location = None
+        # one declared entry stands for many namespaces: its mark and fingerprint are computed once
+        known = computed.get(id(item.entry))
+        credential = _Credential(item, item.entry, known=known)
+        computed[id(item.entry)] = credential
+        registries.of_server(item.server, item.place is GLOBAL).declared.append(credential)
+    global_location, by_name = None, {}
     for location in sorted(locations, key=lambda loc: (loc.is_global, loc.namespace or '', loc.secret or '')):
         if location.is_global:
             global_location = location
+        else:
+            by_name[(location.namespace, location.secret)] = location
         for key, entry in sorted((location.auths or {}).items(), key=lambda item: str(item[0])):
             registry = (registries.of_global_key(key) if location.is_global
                         else registries.of_server(key, is_global=False))
-            registry.entries.append((location, key, entry))
+            registry.entries.append(_Credential(location, entry, key))
 
     views, stale, missing = [], [], []
     for registry in registries.all:
         views.append(_registry_view(registry))
         stale.extend(_stale(registry))
-        missing.extend(_missing(registry, locations, global_location))
+        missing.extend(_missing(registry, by_name, global_location))
     views.sort(key=lambda v: v['registry'])
 
     def order(item):
@@ -251,35 +261,47 @@ def report(locations, namespaces, declared=None):
             'missing': sorted(missing, key=order)}
 
 
-def _declared_marks(registry, place):
-    """The marks of the credentials declared for registry at place, or everywhere when none is declared there."""
-    here = set(credential_mark(d.entry) for d in registry.declared if d.place == place)
-    return here or set(credential_mark(d.entry) for d in registry.declared)
+class _Credential(object):
+    """An entry found (source: its Location, key set) or declared (source: the Declared); mark and fingerprint computed once."""
+
+    __slots__ = ('source', 'key', 'mark', 'fingerprint', 'username')
+
+    def __init__(self, source, entry, key=None, known=None):
+        self.source, self.key = source, key
+        if known is not None:
+            self.mark, self.fingerprint, self.username = known.mark, known.fingerprint, known.username
+        else:
+            self.mark, self.fingerprint, self.username = credential_mark(entry), dc.fingerprint_entry(entry), _username(entry)
+
+    @property
+    def place(self):
+        return self.source.place
 
 
-def _declared_fingerprints(registry, place):
-    here = [d for d in registry.declared if d.place == place] or registry.declared
-    return sorted(set(dc.fingerprint_entry(d.entry) for d in here))
+def _by_place(credentials):
+    found = {}
+    for credential in credentials:
+        found.setdefault(credential.place, []).append(credential)
+    return found
 
 
 def _registry_view(registry):
-    declared_marks = set(credential_mark(d.entry) for d in registry.declared)
+    declared_marks = set(d.mark for d in registry.declared)
     credentials = {}
-    for location, key, entry in registry.entries:
-        fingerprint = dc.fingerprint_entry(entry)
-        view = credentials.setdefault(fingerprint, {
-            'fingerprint': fingerprint, 'username': _username(entry),
-            'declared': (credential_mark(entry) in declared_marks) if registry.declared else None,
+    for held in registry.entries:
+        view = credentials.setdefault(held.fingerprint, {
+            'fingerprint': held.fingerprint, 'username': held.username,
+            'declared': (held.mark in declared_marks) if registry.declared else None,
             'namespaces': [], 'global': False, 'locations': []})
-        if location.is_global:
+        if held.source.is_global:
             view['global'] = True
-        elif location.namespace not in view['namespaces']:
-            view['namespaces'].append(location.namespace)
-        view['locations'].append(dict(_where(location), key=shown_key(key)))
+        elif held.source.namespace not in view['namespaces']:
+            view['namespaces'].append(held.source.namespace)
+        view['locations'].append(dict(_where(held.source), key=shown_key(held.key)))
     return {
         'registry': registry.name,
         'declared': bool(registry.declared),
-        'declared_fingerprints': sorted(set(dc.fingerprint_entry(d.entry) for d in registry.declared)),
+        'declared_fingerprints': sorted(set(d.fingerprint for d in registry.declared)),
         'credentials': sorted(credentials.values(), key=lambda c: (not c['declared'], c['fingerprint'])),
     }
 
@@ -287,44 +309,46 @@ def _registry_view(registry):
 def _stale(registry):
     if not registry.declared:
         return []
+    # the credentials declared where an entry is, or anywhere when none is declared there
+    wanted = dict((place, (set(d.mark for d in here), sorted(set(d.fingerprint for d in here))))
+                  for place, here in _by_place(registry.declared).items())
+    anywhere = (set(d.mark for d in registry.declared), sorted(set(d.fingerprint for d in registry.declared)))
     found = []
-    for location, key, entry in registry.entries:
-        place = location.place
-        if credential_mark(entry) in _declared_marks(registry, place):
+    for held in registry.entries:
+        marks, expected = wanted.get(held.place, anywhere)
+        if held.mark in marks:
             continue
-        fingerprint, expected = dc.fingerprint_entry(entry), _declared_fingerprints(registry, place)
-        found.append(dict(_where(location), registry=registry.name, key=shown_key(key), username=_username(entry),
-                          fingerprint=fingerprint, expected=expected,
+        found.append(dict(_where(held.source), registry=registry.name, key=shown_key(held.key), username=held.username,
+                          fingerprint=held.fingerprint, expected=expected,
                           message='%s still holds credential %s (username %s) for registry %s, not the declared %s'
-                          % (_describe(location), fingerprint, _username(entry) or '-', registry.name,
+                          % (_describe(held.source), held.fingerprint, held.username or '-', registry.name,
                              ', '.join(expected))))
     return found
 
 
-def _missing(registry, locations, global_location):
+def _missing(registry, by_name, global_location):
+    held_here = _by_place(registry.entries)
     found = []
-    for item in registry.declared:
+    for wanted in registry.declared:
+        item = wanted.source
         if item.place is GLOBAL and global_location is None:
             continue  # the global pull secret was not read: nothing to compare
-        mark = credential_mark(item.entry)
-        here = [(loc, key, entry) for loc, key, entry in registry.entries if loc.place == item.place]
-        if any(credential_mark(entry) == mark and (item.secret is None or loc.secret == item.secret)
-               for loc, key, entry in here):
+        here = held_here.get(item.place, [])
+        if any(held.mark == wanted.mark and (item.secret is None or held.source.secret == item.secret) for held in here):
             continue
-        why = _why_missing(item, here, locations, global_location)
-        fingerprint = dc.fingerprint_entry(item.entry)
+        why = _why_missing(item, here, by_name, global_location)
         where = _place_name(item.place, global_location)
         found.append({'global': item.place is GLOBAL,
                       'namespace': global_location.namespace if item.place is GLOBAL else item.place,
                       'secret': global_location.secret if item.place is GLOBAL else item.secret,
-                      'registry': registry.name, 'username': _username(item.entry), 'fingerprint': fingerprint,
+                      'registry': registry.name, 'username': wanted.username, 'fingerprint': wanted.fingerprint,
                       'reason': why,
                       'message': '%s lacks the declared credential %s (username %s) for registry %s: %s'
-                      % (where, fingerprint, _username(item.entry) or '-', registry.name, why)})
+                      % (where, wanted.fingerprint, wanted.username or '-', registry.name, why)})
     return found
 
 
-def _why_missing(item, here, locations, global_location):
+def _why_missing(item, here, by_name, global_location):
     if item.place is GLOBAL:
         if global_location.auths is None:
             return 'its container runtime cannot read it'
@@ -332,12 +356,12 @@ def _why_missing(item, here, locations, global_location):
     if item.secret is None:
         return ('its pull secrets hold other credentials for the registry' if here
                 else 'none of its pull secrets holds a key for the registry')
-    named = [loc for loc in locations if not loc.is_global and loc.namespace == item.place and loc.secret == item.secret]
-    if not named:
+    named = by_name.get((item.place, item.secret))
+    if named is None:
         return 'secret %s does not exist' % item.secret
-    if named[0].auths is None:
+    if named.auths is None:
         return 'secret %s is not a pull secret the kubelet can read' % item.secret
-    if any(loc.secret == item.secret for loc, _key, _entry in here):
+    if any(held.source.secret == item.secret for held in here):
         return 'secret %s holds another credential for the registry' % item.secret
     return 'secret %s holds no key for the registry' % item.secret
 
