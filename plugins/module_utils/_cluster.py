@@ -28,7 +28,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from urllib.parse import urlencode
 
 from ansible_collections.ocp.registry_access.plugins.module_utils._constants import (  # noqa: F401 (re-exported)
-    COLLECTION_VERSION, MANAGED_BY, USER_AGENT, one_line, resource_path,
+    COLLECTION_VERSION, MANAGED_BY, MAX_CONFLICT_ATTEMPTS, USER_AGENT, one_line, resource_path,
 )
 from ansible_collections.ocp.registry_access.plugins.module_utils._errors import ApiError, ConfigError  # noqa: F401
 
@@ -43,7 +43,6 @@ except ImportError as exc:  # pragma: no cover - urllib3 comes with the kubernet
 
 RETRY_STATUSES = frozenset([429, 500, 502, 503, 504])
 MAX_ATTEMPTS = 6
-MAX_CONFLICT_ATTEMPTS = 10
 BACKOFF_BASE = 0.2
 BACKOFF_CAP = 5.0
 REQUEST_TIMEOUT = 30

@@ -18,6 +18,8 @@ from urllib.parse import quote
 COLLECTION_VERSION = '0.1.0'
 USER_AGENT = 'ocp.registry_access/%s' % COLLECTION_VERSION
 MANAGED_BY = {'app.kubernetes.io/managed-by': 'ocp.registry_access'}
+# How many times a write that ends in 409 Conflict is tried (the client's retry_on_conflict).
+MAX_CONFLICT_ATTEMPTS = 10
 
 # -- plan vocabulary -----------------------------------------------------------------------
 CREATE = 'create'

@@ -255,8 +255,7 @@ from ansible_collections.ocp.registry_access.plugins.module_utils import _creden
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from ansible_collections.ocp.registry_access.plugins.module_utils import _global_pull_secret as gps
 from ansible_collections.ocp.registry_access.plugins.module_utils import _registry_options as ro
-from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import MAX_CONFLICT_ATTEMPTS
-from ansible_collections.ocp.registry_access.plugins.module_utils._constants import resource_path
+from ansible_collections.ocp.registry_access.plugins.module_utils._constants import MAX_CONFLICT_ATTEMPTS, resource_path
 from ansible_collections.ocp.registry_access.plugins.module_utils._errors import ApiError, InputError, PlanError
 from ansible_collections.ocp.registry_access.plugins.module_utils._module import RegistryAccessModule
 from ansible_collections.ocp.registry_access.plugins.module_utils._poll import poll, slowing
