@@ -6,8 +6,9 @@ import json
 import pytest
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
-from ansible_collections.ocp.registry_access.plugins.module_utils._errors import ApiError
-from ansible_collections.ocp.registry_access.plugins.module_utils._pull_secret_apply import PullSecret
+from ansible_collections.ocp.registry_access.plugins.module_utils import _pull_secret as ps
+from ansible_collections.ocp.registry_access.plugins.module_utils._errors import ApiError, PlanError
+from ansible_collections.ocp.registry_access.plugins.module_utils._pull_secret_apply import PullSecret, wait_for_service_accounts
 from ansible_collections.ocp.registry_access.plugins.modules.pull_secret import ARGUMENT_SPEC
 
 from memory_api import MemoryClient, module_for, run
@@ -156,3 +157,175 @@ def test_wait_for_none_fails_at_once_when_a_service_account_is_missing():
     outcome, result = pull_secret(client, namespace='a', service_accounts=['builder'], wait_for='none')
     assert outcome == 'fail' and result['msg'] == 'service account not found: a/builder; nothing was changed'
     assert client.writes() == []
+
+
+# -- wait_for_service_accounts -------------------------------------------------------------------
+
+class FakeClock(object):
+    """Time that moves only when slept."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.slept = []
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def clock(self):
+        return self.now
+
+
+class FakeClient(object):
+    """The three client methods the wait uses; service accounts appear on a schedule of GET rounds."""
+
+    def __init__(self, initial, later=None, secrets=None):
+        self.initial = initial      # {(ns, name): object or None} seen by the first list
+        self.later = later or {}    # {(ns, name): [object or None per GET round]}
+        self.secrets = secrets or {}  # {(ns, name): Secret}, read by the provisioned wait
+        self.lists = []
+        self.gets = []
+
+    def objects_by_namespace(self, resource, name, namespaces):
+        self.lists.append((resource, name, tuple(namespaces)))
+        return dict((ns, self.initial.get((ns, name))) for ns in namespaces)
+
+    def get(self, path):
+        self.gets.append(path)
+        parts = path.split('/')
+        ns, name = parts[4], parts[6]
+        if parts[5] == 'secrets':
+            return self.secrets.get((ns, name))
+        assert parts[5] == 'serviceaccounts'
+        answers = self.later.get((ns, name), [None])
+        return answers.pop(0) if len(answers) > 1 else answers[0]
+
+    def parallel(self, func, items):
+        results = []
+        for item in items:
+            try:
+                results.append(func(item))
+            except Exception as e:  # pylint: disable=broad-except
+                # as the real client does
+                results.append(e)
+        return results
+
+
+def sa_in(ns, name, provisioned=False):
+    sa = {'apiVersion': 'v1', 'kind': 'ServiceAccount', 'metadata': {'name': name, 'namespace': ns, 'resourceVersion': '3'}}
+    if provisioned:
+        sa['imagePullSecrets'] = [{'name': '%s-dockercfg-abcde' % name}]
+    return sa
+
+
+def wait(client, namespaces, names, mode='exists', timeout=30, clock=None):
+    clock = clock or FakeClock()
+    return wait_for_service_accounts(client, namespaces, names, mode, timeout, sleep=clock.sleep, clock=clock.clock)
+
+
+def test_wait_returns_at_once_when_every_service_account_exists():
+    initial = dict(((ns, n), sa_in(ns, n)) for ns in ('a', 'b') for n in ('default', 'builder'))
+    client = FakeClient(initial)
+    clock = FakeClock()
+    found = wait(client, ['a', 'b'], ['default', 'builder'], clock=clock)
+    assert found == initial
+    assert client.lists == [('serviceaccounts', 'default', ('a', 'b')), ('serviceaccounts', 'builder', ('a', 'b'))]
+    assert client.gets == [] and clock.slept == []
+
+
+def test_wait_polls_missing_service_accounts_until_they_appear():
+    client = FakeClient({('a', 'default'): sa_in('a', 'default')},
+                        later={('b', 'default'): [None, None, sa_in('b', 'default')]})
+    clock = FakeClock()
+    found = wait(client, ['a', 'b'], ['default'], clock=clock)
+    assert found[('b', 'default')]['metadata']['namespace'] == 'b'
+    assert found[('a', 'default')]['metadata']['namespace'] == 'a'
+    assert client.gets == ['/api/v1/namespaces/b/serviceaccounts/default'] * 3
+    assert clock.slept == [1, 1, 1]
+
+
+def test_wait_polls_only_what_is_still_pending():
+    client = FakeClient({}, later={('a', 'default'): [sa_in('a', 'default')],
+                                   ('b', 'default'): [None, sa_in('b', 'default')]})
+    wait(client, ['a', 'b'], ['default'])
+    assert client.gets == ['/api/v1/namespaces/a/serviceaccounts/default',
+                           '/api/v1/namespaces/b/serviceaccounts/default',
+                           '/api/v1/namespaces/b/serviceaccounts/default']
+
+
+def test_wait_provisioned_waits_for_the_generated_pull_secret():
+    token = {'image-registry.openshift-image-registry.svc:5000': dc.build_entry(username='serviceaccount', password=PASSWORD)}
+    cfg_type, cfg_key = dc.TYPES['dockercfg']
+    generated = {'type': cfg_type, 'data': {cfg_key: base64.b64encode(dc.serialize(token, layout='dockercfg')).decode()}}
+    client = FakeClient({('a', 'default'): sa_in('a', 'default')},
+                        later={('a', 'default'): [sa_in('a', 'default'), sa_in('a', 'default', provisioned=True)]},
+                        secrets={('a', 'default-dockercfg-abcde'): generated})
+    clock = FakeClock()
+    found = wait(client, ['a'], ['default'], mode='provisioned', clock=clock)
+    assert ps.is_provisioned(found[('a', 'default')])
+    assert client.gets[-1] == '/api/v1/namespaces/a/secrets/default-dockercfg-abcde'
+    assert len(client.gets) == 3 and clock.slept == [1, 1]
+
+
+def test_wait_exists_does_not_wait_for_provisioning():
+    client = FakeClient({('a', 'default'): sa_in('a', 'default')})
+    found = wait(client, ['a'], ['default'], mode='exists')
+    assert not ps.is_provisioned(found[('a', 'default')])
+    assert client.gets == []
+
+
+def test_wait_mode_none_fails_at_once_naming_the_missing_ones():
+    client = FakeClient({('a', 'default'): sa_in('a', 'default')})
+    clock = FakeClock()
+    with pytest.raises(PlanError) as err:
+        wait(client, ['a', 'b', 'c'], ['default', 'builder'], mode='none', clock=clock)
+    assert str(err.value) == 'service account not found: a/builder, b/builder, b/default, c/builder, c/default'
+    assert client.gets == [] and clock.slept == []
+
+
+def test_wait_mode_none_succeeds_when_all_exist():
+    client = FakeClient({('a', 'default'): sa_in('a', 'default')})
+    assert list(wait(client, ['a'], ['default'], mode='none')) == [('a', 'default')]
+
+
+def test_wait_times_out_naming_what_is_missing():
+    client = FakeClient({('a', 'default'): sa_in('a', 'default')})
+    clock = FakeClock()
+    with pytest.raises(PlanError) as err:
+        wait(client, ['a', 'b'], ['default'], timeout=5, clock=clock)
+    message = str(err.value)
+    assert message.startswith('timed out after 5s waiting for service accounts to exist: b/default')
+    assert clock.slept == [1] * 5
+    assert len(client.gets) == 5
+
+
+def test_wait_provisioned_timeout_explains_what_was_awaited():
+    client = FakeClient({('a', 'default'): sa_in('a', 'default')}, later={('a', 'default'): [sa_in('a', 'default')]})
+    with pytest.raises(PlanError) as err:
+        wait(client, ['a'], ['default'], mode='provisioned', timeout=3)
+    message = str(err.value)
+    assert 'timed out after 3s' in message
+    assert 'dockercfg' in message and ps.REGISTRY_PULL_SECRET_REF in message
+    assert ': a/default: no pull secret yet (neither the %s annotation nor a default-dockercfg-* secret' % (
+        ps.REGISTRY_PULL_SECRET_REF) in message
+
+
+def test_wait_timeout_message_shortens_a_long_list():
+    namespaces = ['ns-%02d' % i for i in range(12)]
+    with pytest.raises(PlanError) as err:
+        wait(FakeClient({}), namespaces, ['default'], timeout=0)
+    message = str(err.value)
+    assert 'ns-09/default' in message and 'ns-10/default' not in message
+    assert message.endswith('... and 2 more')
+
+
+def test_wait_raises_an_error_from_a_read():
+    class Boom(Exception):
+        pass
+
+    class Failing(FakeClient):
+        def get(self, path):
+            raise Boom('HTTP 403 Forbidden')
+
+    with pytest.raises(Boom):
+        wait(Failing({}), ['a'], ['default'])
