@@ -192,7 +192,7 @@ def enforce(connection, variables, check=False):
 
 
 def task_result(run, name):
-    found = [r for r in run.results if r.get("_task") == name]
+    found = [r for r in run.results if (r.get("_task") or "").split(" : ")[-1] == name]
     assert found, "no result of task %r in %s" % (name, [r.get("_task") for r in run.results])
     return found[-1]
 
