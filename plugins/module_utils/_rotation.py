@@ -113,18 +113,18 @@ def _username(entry):
 # -- the declaration -----------------------------------------------------------------------------
 
 def declared_entries(registries, where):
-    """[(server, entry)] of a `registries` list as the enforcing modules build them; InputError naming where."""
+    """[(server, entry)] of a `registries` list as the enforcing modules build them; InputError naming where[index]."""
     entries = []
     for index, registry in enumerate(registries or []):
         server = (registry or {}).get('server')
         if not server:
-            raise InputError('%s.registries[%d]: the registry (server) is empty' % (where, index))
+            raise InputError('%s[%d]: the registry (server) is empty' % (where, index))
         try:
             entries.append((server, dc.build_entry(
                 username=registry.get('username'), password=registry.get('password'), email=registry.get('email'),
                 auth=registry.get('auth'), identity_token=registry.get('identity_token'), server=server)))
         except dc.DockerConfigError as e:
-            raise InputError('%s.registries[%d]: %s' % (where, index, e))
+            raise InputError('%s[%d]: %s' % (where, index, e))
     return entries
 
 
@@ -136,7 +136,7 @@ def declaration(pull_secrets, global_registries):
     """
     declared = []
     for index, (secret, namespaces, registries) in enumerate(pull_secrets):
-        for server, entry in declared_entries(registries, 'expected.pull_secrets[%d]' % index):
+        for server, entry in declared_entries(registries, 'expected.pull_secrets[%d].registries' % index):
             declared.extend(Declared(ns, secret, server, entry) for ns in sorted(set(namespaces)))
     for server, entry in declared_entries(global_registries, 'expected.global_registries'):
         declared.append(Declared(GLOBAL, None, server, entry))

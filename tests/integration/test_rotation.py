@@ -181,3 +181,24 @@ def test_rotation_across_fifty_namespaces_and_the_global_pull_secret(api, audit,
         assert [(a["from"], a["secret"], a["username"], a["fingerprint"]) for a in pull["attempts"]] == [
             ("service_account", SECRET, USERNAME, fingerprint(NEW)), ("global_pull_secret", None, USERNAME, fingerprint(NEW))]
         assert pull["error"] is None
+
+
+BAD_DECLARATIONS = [
+    ("registry without a password", {"pull_secrets": [{"name": SECRET, "namespace": "x", "registries": [
+        {"server": REGISTRY, "username": USERNAME}]}]}, "expected.pull_secrets[0].registries[0]"),
+    ("auth and password", {"global_registries": [dict(credential(OLD), auth="Zm9vOmJhcg==")]},
+     "expected.global_registries[0]"),
+    ("two namespace choices", {"pull_secrets": [{"namespace": "x", "namespace_selector": "a=b", "registries": [credential(OLD)]}]},
+     "mutually exclusive"),
+    ("no namespace", {"pull_secrets": [{"name": SECRET, "registries": [credential(OLD)]}]}, "one of the following is required"),
+]
+
+
+@pytest.mark.parametrize("case,declaration_,named", BAD_DECLARATIONS, ids=[c[0] for c in BAD_DECLARATIONS])
+def test_a_bad_declaration_fails_naming_it_before_any_namespace_is_read(audit, connection, namespace, case, declaration_, named):
+    with audit.capture() as seen:
+        run = run_module("registry_access_info", dict(connection, namespace=namespace, expected=declaration_))
+    assert run.failed and named in run.msg, (case, run.msg)
+    assert "Traceback" not in run.output
+    # nothing about the audited namespace was read (run_module also scanned every output for OLD)
+    assert [e for e in seen.select(user_agent_prefix=MODULE_AGENT) if e.namespace == namespace] == []

@@ -250,7 +250,7 @@ def test_an_unreadable_entry_is_never_the_declared_credential():
     ([('s', ['ns'], [{'server': '', 'username': 'u', 'password': NEW}])], [], 'expected.pull_secrets[0].registries[0]: the registry'),
     ([('s', ['ns'], [registry(NEW)]), ('s', ['ns'], [{'server': REGISTRY, 'username': 'u'}])], [],
      'expected.pull_secrets[1].registries[0]: registry'),
-    ([], [registry(NEW), {'server': REGISTRY, 'auth': NEW, 'username': 'u', 'password': NEW}], 'expected.global_registries.registries[1]'),
+    ([], [registry(NEW), {'server': REGISTRY, 'auth': NEW, 'username': 'u', 'password': NEW}], 'expected.global_registries[1]'),
 ])
 def test_a_bad_declaration_names_the_item_and_holds_no_credential(pull_secrets, global_registries, message):
     with pytest.raises(InputError) as e:
