@@ -273,7 +273,7 @@ def test_fingerprints_are_keyed_per_run_or_by_fingerprint_key(api, connection, n
         assert entry_fingerprints(run)[(a, "same")] == [keyed(key, "robot", PASSWORD)]
 
     # pull_secret takes the same key: the same document, the same fingerprint (check mode: nothing is written)
-    run = run_module("pull_secret", dict(connection, name="same", namespace=a, fingerprint_key=key,
+    run = run_module("pull_secret", dict(connection, name="same", namespace=a, fingerprint_key=key, unmanaged="adopt",
                                          registries=[{"server": "registry.example.com", "username": "robot",
                                                       "password": PASSWORD}]), check=True)
     assert not run.failed, run.msg
