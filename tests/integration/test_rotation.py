@@ -116,8 +116,9 @@ def test_rotation_across_fifty_namespaces_and_the_global_pull_secret(api, audit,
         assert in_namespaces == dict((ns, OLD) for ns in names) and in_global == OLD
 
         # -- the vault now holds NEW: before enforce, the report flags every place that still holds OLD
+        # at -vvvv: the declaration's credentials are module arguments; run_module scans all output for OLD and NEW
         before = run_module("registry_access_info", dict(connection, namespace_selector=selector, fingerprint_key=FINGERPRINT_KEY,
-                                                         expected=expected(selector, NEW)))
+                                                         expected=expected(selector, NEW)), verbosity=4)
         assert not before.failed, before.msg
         registry = rotation_entry(before.result)
         assert registry["declared"] is True and registry["declared_fingerprints"] == [fingerprint(NEW)]
@@ -148,7 +149,7 @@ def test_rotation_across_fifty_namespaces_and_the_global_pull_secret(api, audit,
                       {"audit_namespace_selector": selector, "audit_exclude_namespaces": [left_behind],
                        "audit_fingerprint_key": FINGERPRINT_KEY, "audit_report_dir": str(report_dir),
                        "registry_access_kubeconfig": cluster.kubeconfig}]
-        run = run_playbook("playbooks/audit.yml", extra_vars=audit_vars)
+        run = run_playbook("playbooks/audit.yml", extra_vars=audit_vars, verbosity=3)
         assert run.rc == 0, run.output[-3000:]
         report = json.loads((report_dir / "registry-access-localhost.json").read_text())
         markdown = (report_dir / "registry-access-localhost.md").read_text()
