@@ -51,6 +51,7 @@ class Declared(object):
 
 
 GLOBAL = object()  # the place of the global pull secret in a declaration
+ANYWHERE = object()  # the place of a declaration whose namespaces are not known: no place is judged by it alone
 
 
 def location_of(secret, is_global=False):
@@ -131,13 +132,16 @@ def declared_entries(registries, where):
 def declaration(pull_secrets, global_registries):
     """[Declared] of the audit's `expected` option.
 
-    pull_secrets: [(secret name or None, namespaces the item covers, registries)]; global_registries:
-    the registries of the global pull secret (as cluster_pull_secret_registries).
+    pull_secrets: [(secret name or None, namespaces the item covers, registries)], namespaces None when
+    they are not known (the selector could not be listed): its credentials are then declared for the
+    registry, at no place. global_registries: the registries of the global pull secret (as
+    cluster_pull_secret_registries).
     """
     declared = []
     for index, (secret, namespaces, registries) in enumerate(pull_secrets):
         for server, entry in declared_entries(registries, 'expected.pull_secrets[%d].registries' % index):
-            declared.extend(Declared(ns, secret, server, entry) for ns in sorted(set(namespaces)))
+            places = [ANYWHERE] if namespaces is None else sorted(set(namespaces))
+            declared.extend(Declared(place, secret, server, entry) for place in places)
     for server, entry in declared_entries(global_registries, 'expected.global_registries'):
         declared.append(Declared(GLOBAL, None, server, entry))
     return declared
@@ -229,7 +233,7 @@ def report(locations, namespaces, declared=None):
     credential that its place does not hold (in the declared secret, when one is named) is missing.
     """
     namespaces = set(namespaces)
-    declared = [d for d in declared or [] if d.place is GLOBAL or d.place in namespaces]
+    declared = [d for d in declared or [] if d.place in (GLOBAL, ANYWHERE) or d.place in namespaces]
     registries, computed = _Registries(), {}
     for item in declared:
         # one declared entry stands for many namespaces: its mark and fingerprint are computed once
@@ -331,8 +335,8 @@ def _missing(registry, by_name, global_location):
     found = []
     for wanted in registry.declared:
         item = wanted.source
-        if item.place is GLOBAL and global_location is None:
-            continue  # the global pull secret was not read: nothing to compare
+        if (item.place is GLOBAL and global_location is None) or item.place is ANYWHERE:
+            continue  # the global pull secret was not read, or the place is not known: nothing to compare
         here = held_here.get(item.place, [])
         if any(held.mark == wanted.mark and (item.secret is None or held.source.secret == item.secret) for held in here):
             continue

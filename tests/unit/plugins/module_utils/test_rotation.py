@@ -205,6 +205,15 @@ def test_a_declaration_for_a_namespace_not_audited_is_not_judged():
     assert report == {'compared': False, 'registries': report['registries'], 'stale': [], 'missing': []}
 
 
+def test_a_declaration_whose_namespaces_are_not_known_counts_for_the_registry_only():
+    # its selector could not be listed: the old credential is still stale, nothing is reported missing
+    locations = [ns_location('ns-a', {REGISTRY: entry(OLD)}), ns_location('ns-b', {REGISTRY: entry(NEW)})]
+    declared = rot.declaration([('private-registry', None, [registry(NEW)])], [])
+    report = rot.report(locations, ['ns-a', 'ns-b'], declared)
+    assert report['compared'] is True and places(report['stale']) == [('ns-a', 'private-registry')]
+    assert report['stale'][0]['expected'] == [fp(NEW)] and report['missing'] == []
+
+
 def test_the_global_pull_secret_is_not_judged_when_it_was_not_read():
     report = rot.report([], [], rot.declaration([], [registry(NEW)]))
     assert report['missing'] == [] and report['compared'] is True
