@@ -178,7 +178,7 @@ def test_absent_keeps_binding_annotated_autoupdate_false(api, connection, projec
                                  "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:image-puller"},
                                  "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": a}]})
     run = run_module("image_puller_binding", dict(connection, namespace=b, service_accounts=["%s:default" % a], state="absent"))
-    assert run.result["bindings"] == [dict(namespace=b, name="kept", action="updated", subjects=[])]
+    assert run.result["bindings"] == [dict(namespace=b, name="kept", action="updated", subjects=[], ownership="shared")]
     assert not api.get(binding_path(b, "kept")).get("subjects")
 
 
