@@ -29,9 +29,9 @@ from ansible_collections.ocp.registry_access.plugins.module_utils._poll import d
 RBAC = 'rbac.authorization.k8s.io'
 # Seconds to keep asking when an answer is not yet the expected one.
 VERIFY_SETTLE_SECONDS = 10
-
 # A binding the collection did not create and adds to as oc does (the default binding choice): nobody's to claim.
 SHARED = 'shared'
+
 
 class ImagePullerBinding(object):
     def __init__(self, module, sleep=time.sleep, clock=time.time):

@@ -364,8 +364,8 @@ class Prune(object):
         if self.module.diff:
             result['diff'] = diff_of(prunes, secrets_out, sas_out, bindings, bindings_out)
         if errors:
-            raise PruneFailed('%d of %d prunes failed: %s' % (len(errors), len(prunes) + len(binding_steps),
-                                                             '; '.join(errors[:10])), result)
+            raise PruneFailed('%d of %d prunes failed: %s' % (
+                len(errors), len(prunes) + len(binding_steps), '; '.join(errors[:10])), result)
         return result
 
 

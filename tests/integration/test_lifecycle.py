@@ -152,8 +152,8 @@ def automation(api, cluster, namespace_factory, tmp_path):
     bot.remove()
 
 
-def test_prune_needs_the_project_role_in_named_namespaces_or_the_prune_role_cluster_wide(api, audit, automation,
-                                                                                       owned):
+def test_prune_needs_the_project_role_in_named_namespaces_or_the_prune_role_cluster_wide(
+        api, audit, automation, owned):
     a, b, mine, _theirs = owned
     automation.bind_in(manifest("project-access-clusterrole.yaml", "ClusterRole", "ocp-registry-access-project-access"),
                        [a, b])
