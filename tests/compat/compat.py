@@ -17,6 +17,7 @@ them and a changed pin builds a new one. They are built in parallel, each under 
 import argparse
 import concurrent.futures
 import fcntl
+import functools
 import glob
 import hashlib
 import os
@@ -44,13 +45,21 @@ def matrix():
     return rows
 
 
+@functools.lru_cache(maxsize=None)
+def pyenv_root():
+    root = os.environ.get("PYENV_ROOT")
+    if root:
+        return root
+    try:
+        return subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return os.path.expanduser("~/.pyenv")
+
+
+@functools.lru_cache(maxsize=None)
 def interpreter(python):
     """The newest pyenv build of Python <python> (e.g. 3.12), else the system's python<python>."""
-    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    try:
-        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=True).stdout.strip() or root
-    except (OSError, subprocess.CalledProcessError):
-        pass
+    root = pyenv_root()
     builds = glob.glob(os.path.join(root, "versions", python + ".*", "bin", "python" + python))
 
     def version(path):
@@ -63,12 +72,17 @@ def interpreter(python):
     raise SystemExit("compat: no Python %s on this machine (looked in %s/versions and /usr/bin)" % (python, root))
 
 
+@functools.lru_cache(maxsize=None)
+def python_version(path):
+    return subprocess.run([path, "-c", "import platform; print(platform.python_version())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
 class Venv(object):
     def __init__(self, name, requirements, pins, python):
         self.name, self.requirements, self.pins = name, requirements, pins
         self.python = interpreter(python)
-        self.python_version = subprocess.run([self.python, "-c", "import platform; print(platform.python_version())"],
-                                             capture_output=True, text=True, check=True).stdout.strip()
+        self.python_version = python_version(self.python)
         key = hashlib.sha256()
         with open(self.requirements, "rb") as f:
             key.update(f.read())
