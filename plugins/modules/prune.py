@@ -231,7 +231,7 @@ class PruneFailed(RegistryAccessError):
 def argument_spec():
     return dict(
         owner=dict(type='str', required=True),
-        declared_secrets=dict(type='list', elements='dict', default=[]),
+        declared_secrets=dict(type='list', elements='dict', default=[], no_log=False),  # names, no credential
         declared_grants=dict(type='list', elements='dict', default=[]),
         namespaces=dict(type='list', elements='str'),
     )

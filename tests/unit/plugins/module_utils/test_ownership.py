@@ -69,7 +69,7 @@ def test_an_owner_label_without_the_managed_by_label_is_not_owned():
 
 
 def test_a_label_whose_annotation_names_another_owner_is_not_owned():
-    labels, _ = own.owner_marks('team-a')
+    labels = own.owner_marks('team-a')[0]
     assert not own.owned_by(obj(labels, {own.OWNER_ANNOTATION: 'team-b'}), 'team-a')
 
 
