@@ -680,6 +680,16 @@ def _parse_reference(full: str, reference: Any, name_re: Any, length_of_name: bo
     return domain + '/' + path if domain else path
 
 
+def _full_name(domain: str, remainder: str, reference: Any, name_re: Any, length_of_name: bool) -> str:
+    """The parsed full name of domain/remainder: Docker Hub's official images under library/, lower case only."""
+    if domain == DOCKER_HUB and '/' not in remainder:
+        remainder = 'library/' + remainder
+    remote = remainder.partition(':')[0]
+    if remote.lower() != remote:
+        raise ValueError('repository name must be lowercase')
+    return _parse_reference(domain + '/' + remainder, reference, name_re, length_of_name)
+
+
 def kubelet_image_name(image: str) -> str:
     """The repository the kubelet looks credentials up for (ParseImageName's repoToPull); ValueError if it cannot parse image."""
     if _IDENTIFIER.fullmatch(image):
@@ -695,12 +705,7 @@ def kubelet_image_name(image: str) -> str:
         domain, remainder = first, rest
     else:
         domain, remainder = DOCKER_HUB, image
-    if domain == DOCKER_HUB and '/' not in remainder:
-        remainder = 'library/' + remainder
-    remote = remainder.partition(':')[0]
-    if remote.lower() != remote:
-        raise ValueError('repository name must be lowercase')
-    return _parse_reference(domain + '/' + remainder, _DIST_REFERENCE, _DIST_NAME, length_of_name=False)
+    return _full_name(domain, remainder, _DIST_REFERENCE, _DIST_NAME, length_of_name=False)
 
 
 def containers_image_name(image: str) -> str:
@@ -714,12 +719,7 @@ def containers_image_name(image: str) -> str:
         domain, remainder = first, rest
     if domain == _LEGACY_HUB_HOST:
         domain = DOCKER_HUB
-    if domain == DOCKER_HUB and '/' not in remainder:
-        remainder = 'library/' + remainder
-    remote = remainder.partition(':')[0]
-    if remote.lower() != remote:
-        raise ValueError('repository name must be lowercase')
-    return _parse_reference(domain + '/' + remainder, _CI_REFERENCE, _CI_NAME, length_of_name=True)
+    return _full_name(domain, remainder, _CI_REFERENCE, _CI_NAME, length_of_name=True)
 
 
 # -- the kubelet -------------------------------------------------------------------------------------
@@ -1238,6 +1238,13 @@ def _scope_groups(keys: Iterable[str], consumer: str) -> list:
     return [g for g in groups.values() if len(g) > 1]
 
 
+def _same_registry_problems(keys: Iterable[str], consumer: str, consequence: str) -> list:
+    """A 'same-registry' Problem for each key that names the same registry as others for consumer."""
+    return [Problem(consumer, key, 'same-registry', 'registry %s names the same registry as %s: %s'
+                    % (_shown(key), ', '.join(_shown(k) for k in group if k != key), consequence))
+            for group in _scope_groups(keys, consumer) for key in group]
+
+
 def _kubelet_problems(document: Any, secret_type: str) -> list:
     problems: list = []
     p = problems.append
@@ -1300,10 +1307,7 @@ def _kubelet_problems(document: Any, secret_type: str) -> list:
                 p(Problem(KUBELET, key, 'auth-overrides', 'registry %s: username/password differ from auth; the kubelet '
                           'uses auth' % _shown(key)))
         problems.extend(_field_problems(KUBELET, key, raw, ('username', 'password', 'email', 'auth')))
-    for group in _scope_groups(parsed.entries, KUBELET):
-        for key in group:
-            p(Problem(KUBELET, key, 'same-registry', 'registry %s names the same registry as %s: the kubelet tries each, '
-                      'in an order that is not fixed' % (_shown(key), ', '.join(_shown(k) for k in group if k != key))))
+    problems.extend(_same_registry_problems(parsed.entries, KUBELET, 'the kubelet tries each, in an order that is not fixed'))
     return problems
 
 
@@ -1362,10 +1366,7 @@ def _containers_image_problems(document: Any) -> list:
             p(Problem(CONTAINERS_IMAGE, key, 'no-credential', 'registry %s gives the node\'s container runtime no credential: '
                       '%s; for the images it serves it also hides any broader key' % (_shown(key), why)))
         problems.extend(_field_problems(CONTAINERS_IMAGE, key, raw, ('auth', 'identitytoken')))
-    for group in _scope_groups(parsed.auths, CONTAINERS_IMAGE):
-        for key in group:
-            p(Problem(CONTAINERS_IMAGE, key, 'same-registry', 'registry %s names the same registry as %s: only one of them '
-                      'is used' % (_shown(key), ', '.join(_shown(k) for k in group if k != key))))
+    problems.extend(_same_registry_problems(parsed.auths, CONTAINERS_IMAGE, 'only one of them is used'))
     return problems
 
 
