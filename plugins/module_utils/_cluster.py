@@ -254,6 +254,7 @@ def _authorization(cfg):
 
 def _from_kubernetes_configuration(cfg):
     auth = _authorization(cfg)
+
     def renewed():
         cfg.refresh_api_key_hook(cfg)
         return _authorization(cfg)
