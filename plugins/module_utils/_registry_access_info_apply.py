@@ -92,10 +92,22 @@ class RegistryAccessInfo(object):
         expected = self.params['expected'] or {}
         items = [(item['name'], item['registries']) for item in expected.get('pull_secrets') or []]
         rotation.declaration([(name, [], registries) for name, registries in items], expected.get('global_registries'))
-        targets = [self.client.namespaces(item['namespace'], item['namespaces'], item['namespace_selector'],
-                                          item['exclude_namespaces']) for item in expected.get('pull_secrets') or []]
+        targets = [self.covered(index, item) for index, item in enumerate(expected.get('pull_secrets') or [])]
         return rotation.declaration([(name, names, registries) for (name, registries), names in zip(items, targets)],
                                     expected.get('global_registries'))
+
+    def covered(self, index, item):
+        """The namespaces a declared pull secret covers, or None when its selector cannot be listed (a project's auditor)."""
+        try:
+            return self.client.namespaces(item['namespace'], item['namespaces'], item['namespace_selector'],
+                                          item['exclude_namespaces'])
+        except ApiError as e:
+            if not e.denied:
+                raise
+            self.module.warn('expected.pull_secrets[%d]: the namespaces of namespace_selector %s cannot be listed (%s); its '
+                             'credentials count for their registries everywhere, and none is reported missing'
+                             % (index, item['namespace_selector'], e))
+            return None
 
     def locations(self, present, secrets, global_view, global_read):
         """The docker configs the rotation report reads: the audited pull secrets, and the global one when reported."""

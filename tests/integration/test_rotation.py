@@ -10,13 +10,15 @@ every output is scanned for both credentials.
 import base64
 import concurrent.futures
 import json
+import os
 
 import pytest
+import yaml
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from helpers.baseline import PULL_SECRET, seeded_cluster_config
 from helpers.kube import unique
-from helpers.runner import assert_no_leak, register_secret, run_module, run_playbook
+from helpers.runner import REPO, assert_no_leak, register_secret, run_module, run_playbook
 
 COUNT = 50
 REGISTRY = "rotation.example.com"
@@ -203,3 +205,41 @@ def test_a_bad_declaration_fails_naming_it_before_any_namespace_is_read(audit, c
     assert "Traceback" not in run.output
     # nothing about the audited namespace was read (run_module also scanned every output for OLD)
     assert [e for e in seen.select(user_agent_prefix=MODULE_AGENT) if e.namespace == namespace] == []
+
+
+def test_an_auditor_who_cannot_list_namespaces_still_finds_the_old_credential(api, cluster, namespace_factory, tmp_path):
+    """A project auditor (rbac/audit-clusterrole.yaml bound in two projects) cannot resolve a declaration's
+    namespace_selector: the audit warns, still flags the project holding the old credential, reports nothing missing."""
+    old_ns, new_ns, home = namespace_factory("rot-old"), namespace_factory("rot-new"), namespace_factory("rot-auditor")
+    for ns, password in ((old_ns, OLD), (new_ns, NEW)):
+        document = {"auths": {REGISTRY: dc.build_entry(username=USERNAME, password=password)}}
+        api.create("/api/v1/namespaces/%s/secrets" % ns, {
+            "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson", "metadata": {"name": SECRET},
+            "data": {".dockerconfigjson": base64.b64encode(json.dumps(document).encode()).decode()}})
+    with open(os.path.join(REPO, "rbac", "audit-clusterrole.yaml")) as f:
+        role = yaml.safe_load(f)
+    role["metadata"] = {"name": unique("rotation-auditor")}
+    api.create("/apis/rbac.authorization.k8s.io/v1/clusterroles", role)
+    try:
+        api.create("/api/v1/namespaces/%s/serviceaccounts" % home,
+                   {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "auditor"}})
+        for ns in (old_ns, new_ns):
+            api.create("/apis/rbac.authorization.k8s.io/v1/namespaces/%s/rolebindings" % ns, {
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "auditor"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role["metadata"]["name"]},
+                "subjects": [{"kind": "ServiceAccount", "name": "auditor", "namespace": home}]})
+        token = register_secret(api.token_for(home, "auditor"))
+        env = {"K8S_AUTH_HOST": cluster.server, "K8S_AUTH_API_KEY": token, "K8S_AUTH_SSL_CA_CERT": cluster.ca_cert,
+               "KUBECONFIG": str(tmp_path / "none"), "HOME": str(tmp_path)}
+        run = run_module("registry_access_info", {
+            "namespaces": [old_ns, new_ns], "include_global": False, "fingerprint_key": FINGERPRINT_KEY,
+            "expected": {"pull_secrets": [{"name": SECRET, "namespace_selector": "team=payments",
+                                           "registries": [credential(NEW)]}]}}, env=env)
+    finally:
+        api.delete("/apis/rbac.authorization.k8s.io/v1/clusterroles/" + role["metadata"]["name"])
+    assert not run.failed, run.msg
+    [stale] = run.result["rotation"]["stale"]
+    assert (stale["namespace"], stale["fingerprint"], stale["expected"]) == (old_ns, fingerprint(OLD), [fingerprint(NEW)])
+    assert run.result["rotation"]["missing"] == []
+    assert any("expected.pull_secrets[0]: the namespaces of namespace_selector team=payments cannot be listed" in w
+               for w in run.result.get("warnings", [])), run.result.get("warnings")
