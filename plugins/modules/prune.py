@@ -22,7 +22,7 @@ description:
     C(rbac.authorization.kubernetes.io/autoupdate=false); OpenShift's C(system:image-pullers) is never touched.
   - Objects without the managed-by label or without this owner's marker are never touched, so two declarations with
     different owners never prune each other.
-  - The role M(ocp.registry_access.project_access) runs it with C(project_access_prune=true), passing the results of
+  - The role C(ocp.registry_access.project_access) runs it with C(project_access_prune=true), passing the results of
     its pull secret and image puller tasks, which name what the declaration holds in check mode too.
 author:
   - ocp.registry_access maintainers (@ocp-registry-access)
