@@ -6,7 +6,6 @@ other suites' namespaces never reach it. Assertions are on the server's objects 
 
 import base64
 import json
-import os
 import subprocess
 import sys
 
@@ -133,21 +132,8 @@ def test_deleted_managed_secret_and_binding_come_back(eda, api, audit, label, na
     assert ("secrets", name) in creates and ("rolebindings", eda.images) in creates, capture.summary()
 
 
-def _ownership_policy_landed():
-    """Whether pull_secret has the unmanaged option (issue #20), as ansible-doc reads its documentation."""
-    doc = subprocess.run([REPO + "/.venv/bin/ansible-doc", "-j", "ocp.registry_access.pull_secret"], cwd=REPO,
-                         capture_output=True, text=True, env=dict(os.environ, ANSIBLE_CONFIG=REPO + "/ansible.cfg"), check=False)
-    try:
-        options = json.loads(doc.stdout)["ocp.registry_access.pull_secret"]["doc"]["options"]
-    except (ValueError, KeyError):
-        return False
-    return "unmanaged" in options
-
-
-@pytest.mark.xfail(not _ownership_policy_landed(), strict=True,
-                   reason="pull_secret's ownership policy (issue #20, H20a: fail on an existing unmanaged Secret) "
-                          "has not landed: pull_secret still overwrites it")
 def test_unmanaged_secret_of_the_same_name_is_reported_not_overwritten(eda, api, audit, label, namespaces):
+    """pull_secret's default unmanaged: fail (issue #20): the run fails naming it, and nothing is written to it."""
     name = create_namespace(api, "eda-theirs")
     namespaces.append(name)
     api.settle_namespace(name)
