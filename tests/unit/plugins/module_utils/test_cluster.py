@@ -1040,6 +1040,12 @@ def test_a_dry_run_client_sends_no_write_but_asks_and_reads(server):
     assert [s[0] for s in server.seen] == ["GET", "GET", "POST", "GET"]
 
 
+def failing(error):
+    def write(attempt):
+        raise error
+    return write
+
+
 def test_retry_on_conflict_plans_again_and_says_what_kept_changing(server):
     client = client_for(server)
     slept = sleeps_of(client)
@@ -1053,9 +1059,8 @@ def test_retry_on_conflict_plans_again_and_says_what_kept_changing(server):
 
     assert client.retry_on_conflict(write) == "done" and attempts == [0, 1, 2] and len(slept) == 2
     with pytest.raises(cl.ApiError) as err:
-        client.retry_on_conflict(lambda attempt: (_ for _ in ()).throw(cl.ApiError(409, "Conflict", "stale")),
-                                 what="secret a/b")
+        client.retry_on_conflict(failing(cl.ApiError(409, "Conflict", "stale")), what="secret a/b")
     assert err.value.conflict and "secret a/b kept changing; try again" in str(err.value)
     with pytest.raises(cl.ApiError) as err:
-        client.retry_on_conflict(lambda attempt: (_ for _ in ()).throw(cl.ApiError(422, "Invalid", "bad")))
+        client.retry_on_conflict(failing(cl.ApiError(422, "Invalid", "bad")))
     assert err.value.status == 422

@@ -194,7 +194,11 @@ def test_every_registry_access_error_fails_once_redacted_with_its_result():
 def test_a_bad_connection_fails_before_the_body_runs():
     with patch_module_args(dict(host='ftp://nowhere')):
         module = RegistryAccessModule({})
-    module.ansible.fail_json = lambda **result: (_ for _ in ()).throw(Fail(result))
+
+    def fail_json(**result):
+        raise Fail(result)
+
+    module.ansible.fail_json = fail_json
     ran = []
     with pytest.raises(Fail) as failed:
         module.run(lambda: ran.append(1))
