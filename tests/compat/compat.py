@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The collection on every supported ansible-core (make test-compat), and the venvs of other tools.
 
 Each release of tests/compat/matrix.txt gets a venv of its own, on the controller Python the matrix
@@ -180,7 +179,7 @@ def test(minors, jobs):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("venv").add_argument("names", nargs="+")
     t = sub.add_parser("test")
