@@ -259,7 +259,8 @@ def main():
     rows = [
         {"measure": "namespace created -> secret + link, p50 (s)", "event": fmt(p50), "polling": fmt(statistics.median(poll_lat)) if poll_lat else None},
         {"measure": "namespace created -> secret + link, p95 (s)", "event": fmt(p95), "polling": fmt(max(poll_lat)) if poll_lat else None},
-        {"measure": "of which: namespace created -> the source's event, p50 (s)", "event": fmt(statistics.median(detected)) if detected else None, "polling": None},
+        {"measure": "of which: namespace created -> the source's event, p50 (s)",
+         "event": fmt(statistics.median(detected)) if detected else None, "polling": None},
         {"measure": "of which: namespace created -> the source's event, p95 (s)", "event": fmt(percentile(detected, 95)), "polling": None},
         {"measure": "burst of %d namespaces: all enforced after (s)" % n_burst, "event": fmt(burst["enforced_s"]), "polling": None},
         {"measure": "burst of %d namespaces: playbook runs" % n_burst, "event": burst["runs"], "polling": None},

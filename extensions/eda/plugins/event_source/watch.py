@@ -18,8 +18,8 @@ description:
   - It puts one event on the queue for each batch of namespaces worth enforcing again - a namespace
     added, selected or relabelled; a service account added, or unlinked from a pull secret; a managed
     secret deleted or changed by someone else; an image-puller binding deleted or losing a subject.
-    Namespaces are coalesced over a short window (O(delay), at most O(max_delay)), so a burst of new
-    namespaces gives a few events, not one each.
+    Namespaces are coalesced - a batch goes out O(delay) seconds after its last namespace, at most
+    O(max_delay) seconds after its first - so a burst of new namespaces gives a few events, not one each.
   - The first event (O(startup_event)) asks for a full reconcile, once the initial lists are read.
   - Watches resume from the last C(resourceVersion) (bookmarks included), relist on 410 Gone and
     compare the list with what was known (nothing changed meanwhile is missed), and reconnect with
