@@ -149,7 +149,8 @@ sanity-compat: venv deps compat-venvs
 	    SANITY_PYTHON="--python-interpreter $$venv/bin/python" >.build/sanity-$$minor.log 2>&1 & pids+=($$!); done; \
 	status=0; for i in $${!minors[@]}; do \
 	  if wait $${pids[$$i]}; then echo "sanity-compat: ansible-core $${minors[$$i]} passed"; \
-	  else status=1; echo "sanity-compat: ansible-core $${minors[$$i]} FAILED:"; tail -40 .build/sanity-$${minors[$$i]}.log; fi; \
+	  else status=1; echo "sanity-compat: ansible-core $${minors[$$i]} FAILED:"; \
+	    grep -E '^(ERROR|FATAL)' .build/sanity-$${minors[$$i]}.log || tail -40 .build/sanity-$${minors[$$i]}.log; fi; \
 	done; exit $$status
 
 # Galaxy's import check (galaxy-importer, pinned) on the built tarball; fails on any warning.
