@@ -153,8 +153,9 @@ class Tracker(object):
 
     def _selected(self, namespace):
         meta = _meta(namespace)
-        return (not excluded(meta.get('name') or '', self.exclude) and not meta.get('deletionTimestamp')
-                and selector_matches(self.selector, meta.get('labels')))
+        if excluded(meta.get('name') or '', self.exclude) or meta.get('deletionTimestamp'):
+            return False
+        return selector_matches(self.selector, meta.get('labels'))
 
     def _written_by_us(self, obj):
         """Whether the last write to obj (by managedFields time) is the collection's own."""

@@ -414,9 +414,9 @@ def plan_remove(bindings, ref, subjects, rolebinding_name=None):
 def protected_grants(bindings, ref, subjects):
     """Names of protected bindings of ref that still grant one of subjects (absent cannot remove those)."""
     wanted = set(subject_key(subject) for subject in subjects)
-    return [_name(binding) for binding in bindings
-            if _name(binding) in PROTECTED_BINDINGS and same_role_ref(binding.get('roleRef'), ref) and
-            _holds_any(binding, wanted)]
+    protected = [binding for binding in bindings if _name(binding) in PROTECTED_BINDINGS]
+    return [_name(binding) for binding in protected
+            if same_role_ref(binding.get('roleRef'), ref) and _holds_any(binding, wanted)]
 
 
 def _groups_of(subject):
