@@ -1,7 +1,9 @@
 """benchmarks/page.py: the benchmark page and its targets come from one results file, judged right."""
 
 import copy
+import json
 import os
+import subprocess
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -112,7 +114,6 @@ def test_event_driven_section_and_its_targets():
 
 
 def test_write_and_main(tmp_path):
-    import json
     res = results()
     res["targets"] = page.targets(res)
     src = tmp_path / "r.json"
@@ -124,7 +125,6 @@ def test_write_and_main(tmp_path):
 
 def test_proc_watch_sees_a_module_process_peak(tmp_path):
     """bench.py's /proc poller names an AnsiballZ child by its module and keeps its high-water mark."""
-    import subprocess
     sys.path.insert(0, os.path.join(REPO, "tests", "cluster"))
     sys.path.insert(0, os.path.join(REPO, "tests", "helpers"))
     import bench  # pylint: disable=import-outside-toplevel
