@@ -54,7 +54,7 @@ cluster-status:
 	$(PYTHON) tests/cluster/cluster.py status
 
 # Fast gates first, the suites against the cluster last (CI's log ends with pytest's summary).
-test: venv deps cluster test-unit test-differential sanity lint docs changelog-lint galaxy-import sanity-compat test-compat test-ansible-integration bench-quick test-reliability test-node test-eda test-integration
+test: venv deps cluster test-unit test-differential lint docs changelog-lint galaxy-import sanity-compat test-compat test-ansible-integration bench-quick test-reliability test-node test-eda test-integration
 
 test-unit: venv
 	$(BIN)/pytest tests/unit -q -p no:cacheprovider \
