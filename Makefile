@@ -209,8 +209,8 @@ bench: $(BENCH_VENV)/.stamp link
 	$(BENCH_VENV)/bin/python benchmarks/bench.py $(BENCH_ARGS)
 
 # make test's check that the benchmark still runs: N = 10 once, the loops (b) and (c) over 3 of them (90 s on
-# a quiet machine, 44 s of it benchmarks/event_bench.py --quick), on a cluster of its own (.cluster-bench-quick, ports 37xxx, so a make bench may run beside it);
-# results and page in .build.
+# a quiet machine, 44 s of it benchmarks/event_bench.py --quick), on a cluster of its own
+# (.cluster-bench-quick, ports 37xxx, so a make bench may run beside it); results and page in .build.
 BENCH_QUICK := .build/bench-quick
 bench-quick: $(BENCH_VENV)/.stamp link
 	BENCH_CLUSTER_DIR=$(CURDIR)/.cluster-bench-quick BENCH_PORT_BASE=37000 $(BENCH_VENV)/bin/python benchmarks/bench.py \
