@@ -20,7 +20,7 @@ import re
 from ansible_collections.ocp.registry_access.plugins.module_utils import _credential_lookup as cl
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from ansible_collections.ocp.registry_access.plugins.module_utils import _subjects as subj
-from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import MANAGED_BY, one_line, resource_path
+from ansible_collections.ocp.registry_access.plugins.module_utils._constants import MANAGED_BY, one_line, resource_path
 from ansible_collections.ocp.registry_access.plugins.module_utils._pull_secret import is_provisioned, secret_view
 
 # Namespaced reviews: a RoleBinding in the namespace can grant them, so a project's own rights suffice.

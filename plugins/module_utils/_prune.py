@@ -21,7 +21,7 @@ import copy
 from ansible_collections.ocp.registry_access.plugins.module_utils import _ownership as own
 from ansible_collections.ocp.registry_access.plugins.module_utils._constants import DELETE, UNLINK, UPDATE
 from ansible_collections.ocp.registry_access.plugins.module_utils._errors import InputError
-from ansible_collections.ocp.registry_access.plugins.module_utils._pull_secret import linked_for, unlink_plan
+from ansible_collections.ocp.registry_access.plugins.module_utils._pull_secret import linked_for, secret_view, unlink_plan
 from ansible_collections.ocp.registry_access.plugins.module_utils._subjects import (
     AUTOUPDATE_ANNOTATION, PROTECTED_BINDINGS, subject_to_string,
 )
@@ -168,3 +168,26 @@ def bindings_to_prune(bindings, owner, declared):
     """Steps for every binding with grants of owner that are no longer declared, sorted by namespace and name."""
     steps = [plan_binding(b, owner, declared) for b in sorted(bindings, key=where)]
     return [step for step in steps if step is not None]
+
+
+def diff_of(prunes, secrets_out, sas_out, bindings, bindings_out):
+    """Per namespace: the secrets, service account references and binding subjects before and after (safe views)."""
+    before, after = {}, {}
+    listed = dict(((p.namespace, p.name), p.secret) for p in prunes)
+    for r in secrets_out:
+        if r['action'] == 'deleted':
+            before.setdefault(r['namespace'], {}).setdefault('secrets', {})[r['name']] = \
+                secret_view(listed[(r['namespace'], r['name'])])
+            after.setdefault(r['namespace'], {}).setdefault('secrets', {})[r['name']] = None
+    for r in sas_out:
+        before.setdefault(r['namespace'], {}).setdefault('service_accounts', {}).setdefault(r['name'], {})[r['secret']] = \
+            ', '.join(r['unlinked_for'])
+        after.setdefault(r['namespace'], {}).setdefault('service_accounts', {}).setdefault(r['name'], {})[r['secret']] = \
+            'not linked'
+    subjects_before = dict((where(b), b.get('subjects') or []) for b in bindings)
+    for r in bindings_out:
+        was = subjects_before.get((r['namespace'], r['name']), [])
+        before.setdefault(r['namespace'], {}).setdefault('bindings', {})[r['name']] = [subject_to_string(s) for s in was]
+        after.setdefault(r['namespace'], {}).setdefault('bindings', {})[r['name']] = \
+            None if r['action'] == 'deleted' else r['subjects']
+    return {'before': before, 'after': after}

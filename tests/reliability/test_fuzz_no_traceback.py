@@ -21,8 +21,9 @@ from hypothesis import HealthCheck, Phase, given, seed, settings, strategies as 
 
 from ansible.module_utils import basic
 from ansible_collections.ocp.registry_access.plugins.modules import (
-    global_pull_secret, image_puller_binding, pull_secret, registry_access_info,
+    global_pull_secret, image_puller_binding, prune, pull_secret, registry_access_info,
 )
+from helpers import specs
 from helpers.runner import find_leaks, record_output, register_secret
 
 MODULES = {
@@ -30,6 +31,7 @@ MODULES = {
     "image_puller_binding": image_puller_binding,
     "global_pull_secret": global_pull_secret,
     "registry_access_info": registry_access_info,
+    "prune": prune,
 }
 FIXED_SEED = 20261201
 FIXED_EXAMPLES = 200
@@ -209,6 +211,10 @@ def valid_base(module, ctx):
                                                               "backup": st.booleans()}),
         "registry_access_info": st.fixed_dictionaries({"namespace": st.just(ctx.ns)}, optional={
             "can_pull": st.just([{"service_account": "%s:default" % ctx.ns, "from_namespace": ctx.ns}])}),
+        "prune": st.fixed_dictionaries({"owner": st.sampled_from(["team-a", "team-b/enforce"]),
+                                        "namespaces": st.just([ctx.ns])}, optional={
+            "declared_secrets": st.just([{"namespace": ctx.ns, "name": "p"}]),
+            "declared_grants": st.just([])}),
     }
     return bases[module]
 
@@ -370,7 +376,7 @@ def fuzz_context(api, cluster, namespace, tmp_path):
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_no_traceback_on_any_input(audit, fuzz_context, figures, name, mode):
     STATS[name] = {"runs": 0, "failed": 0, "ok": 0}
-    spec = MODULES[name].argument_spec()
+    spec = specs.module_spec(name)
     strategy = module_args(name, spec, fuzz_context)
 
     @settings(max_examples=FIXED_EXAMPLES if mode == "fixed-seed" else RANDOM_EXAMPLES, deadline=None, database=None,

@@ -8,13 +8,12 @@ or set by the role itself. The module's argument spec is taken from the AnsibleM
 so the test does not depend on how a module assembles its spec.
 """
 
-import importlib
 import os
 import re
 
 import pytest
 import yaml
-from ansible.module_utils import basic
+from helpers import specs
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTION = "ocp.registry_access."
@@ -34,25 +33,6 @@ NOT_PASSED_ON = {
 TEMPLATE_NAME = re.compile(r"\{\{\s*(item\.)?([A-Za-z_][A-Za-z0-9_]*)")
 # A value passed as-is or omitted when unset: the module's default is the role's default.
 PASS_THROUGH = re.compile(r"^\{\{\s*(item\.)?[A-Za-z_][A-Za-z0-9_]*\s*(\|\s*default\(omit(,\s*true)?\)\s*)?\}\}$")
-
-
-class Captured(Exception):
-    pass
-
-
-def module_spec(name, monkeypatch):
-    """The full argument spec of plugins/modules/<name>.py, as its main() gives it to AnsibleModule."""
-    seen = {}
-
-    def capture(self, argument_spec, **kwargs):
-        seen["spec"] = argument_spec
-        raise Captured()
-
-    monkeypatch.setattr(basic.AnsibleModule, "__init__", capture)
-    module = importlib.import_module("ansible_collections.ocp.registry_access.plugins.modules." + name)
-    with pytest.raises(Captured):
-        module.main()
-    return seen["spec"]
 
 
 def load(path):
@@ -128,8 +108,8 @@ def test_every_role_calls_a_module():
 
 
 @pytest.mark.parametrize("role,module,args,loop", PAIRS)
-def test_role_argument_spec_agrees_with_the_module(role, module, args, loop, monkeypatch):
-    spec = module_spec(module, monkeypatch)
+def test_role_argument_spec_agrees_with_the_module(role, module, args, loop):
+    spec = specs.module_spec(module)
     options = role_options(role)
     item_spec = None
     if loop is not None:
