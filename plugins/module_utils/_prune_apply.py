@@ -85,17 +85,23 @@ class Prune:
                                       current=step.current)
 
     def prune_secret(self, prune, owner, declared):
-        """Unlink, then delete; if the secret changed since it was listed, look again (it may have changed hands)."""
+        """Unlink, then delete; if the secret changed since it was listed, look again (it may have changed hands).
+
+        Returns (result, service accounts unlinked, error): what was done is reported even when a later step failed."""
         state = dict(prune=prune, sas=[])
+
+        def result(action):
+            return dict(namespace=prune.namespace, name=prune.name, action=action,
+                        unlinked_from=[sa['name'] for sa in state['sas']])
 
         def attempt(number):
             if number:
                 current = self.client.get(resource_path('secrets', prune.namespace, prune.name))
                 if current is None:
-                    return self.secret_result(state['prune'], 'deleted'), state['sas']
+                    return result('deleted')
                 self.module.hide_secrets([current])
                 if not pr.secrets_to_prune([current], owner, declared):
-                    return self.secret_result(state['prune'], 'kept'), state['sas']
+                    return result('kept')
                 state['prune'] = pr.plan_secret(current, self.client.list(resource_path('serviceaccounts', prune.namespace)))
             plan = state['prune']
             for step in plan.unlinks:
@@ -103,14 +109,12 @@ class Prune:
                 state['sas'].append(dict(namespace=step.namespace, name=step.name, secret=step.secret,
                                          unlinked_for=plan.linked[step.name], action='unlinked'))
             self.client.delete(resource_path('secrets', plan.namespace, plan.name), plan.delete.resource_version)
-            return self.secret_result(plan, 'deleted'), state['sas']
+            return result('deleted')
 
-        return self.client.retry_on_conflict(attempt, 'secret %s/%s' % (prune.namespace, prune.name))
-
-    @staticmethod
-    def secret_result(prune, action):
-        return dict(namespace=prune.namespace, name=prune.name, action=action,
-                    unlinked_from=[step.name for step in prune.unlinks])
+        try:
+            return self.client.retry_on_conflict(attempt, 'secret %s/%s' % (prune.namespace, prune.name)), state['sas'], None
+        except RegistryAccessError as e:
+            return None, state['sas'], e
 
     def revoke(self, step, owner, declared):
         """Update or delete one binding; on a conflict read it again and plan again."""
@@ -139,12 +143,14 @@ class Prune:
     def finish(self, prunes, secret_results, bindings, binding_steps, binding_results):
         errors, secrets_out, sas_out, bindings_out = [], [], [], []
         for prune, res in zip(prunes, secret_results):
-            if isinstance(res, Exception):
-                errors.append('secret %s/%s: %s (not deleted: every service account must be unlinked first)'
-                              % (prune.namespace, prune.name, res))
-                continue
-            secrets_out.append(res[0])
-            sas_out.extend(res[1])
+            done, unlinked, error = (None, [], res) if isinstance(res, Exception) else res
+            sas_out.extend(unlinked)
+            if error is not None:
+                errors.append('secret %s/%s: %s (not deleted%s)' % (
+                    prune.namespace, prune.name, error,
+                    '; unlinked from ' + ', '.join(sa['name'] for sa in unlinked) if unlinked else ''))
+            else:
+                secrets_out.append(done)
         for step, res in zip(binding_steps, binding_results):
             if isinstance(res, Exception):
                 errors.append('role binding %s/%s: %s' % (step.namespace, step.name, res))

@@ -245,7 +245,6 @@ def test_a_conflict_on_the_delete_reads_again_and_is_done():
     assert result['secrets'][0]['action'] == 'deleted'
 
 
-@pytest.mark.xfail(strict=True, reason='bug: after a 409 on the delete, unlinked_from comes from the re-plan (empty)')
 def test_unlinked_from_survives_a_conflict_on_the_delete():
     client = MemoryClient()
     add_secret(client, 'a', 'old')
@@ -367,7 +366,6 @@ def test_an_invalid_declaration_changes_nothing():
     assert client.calls == []
 
 
-@pytest.mark.xfail(strict=True, reason='bug: the unlinks done before a failed delete are missing from the result')
 def test_the_unlinks_before_a_failed_delete_are_in_the_result():
     client = MemoryClient()
     add_secret(client, 'a', 'old')
