@@ -37,10 +37,20 @@ class ClusterError(Exception):
     pass
 
 
+def recorded_port_base(cluster_dir):
+    """The PORT_BASE the cluster in cluster_dir was started on (None before this was recorded)."""
+    try:
+        with open(os.path.join(cluster_dir, "port_base")) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
 class Cluster:
     def __init__(self, cluster_dir=None, port_base=None):
         self.dir = os.path.abspath(cluster_dir or os.environ.get("CLUSTER_DIR") or os.path.join(REPO, ".cluster"))
         base = int(port_base or os.environ.get("PORT_BASE") or 16000)
+        self.port_base = base
         self.api_port = base + 443
         self.etcd_port = base + 379
         self.etcd_peer_port = base + 380
@@ -109,6 +119,11 @@ class Cluster:
             if self.healthy():
                 print("cluster already running at %s (kubeconfig %s)" % (self.server, self.kubeconfig))
                 return
+            recorded = recorded_port_base(self.dir)
+            if recorded not in (None, self.port_base) and Cluster(self.dir, recorded).healthy():
+                # never stop a live cluster because it was asked for on other ports
+                raise ClusterError("%s holds a cluster running on PORT_BASE=%d, not %d: set PORT_BASE=%d, or another "
+                                   "CLUSTER_DIR for a second cluster" % (self.dir, recorded, self.port_base, recorded))
             # A stale directory from a killed run: stop what is left, start clean.
             print("cleaning up stale %s from an earlier run" % self.dir)
             self.down(quiet=True)
@@ -120,6 +135,8 @@ class Cluster:
         bindir = build()
         started = time.time()
         os.makedirs(self.path("pki"), mode=0o700)
+        with open(self.path("port_base"), "w") as f:
+            f.write("%d\n" % self.port_base)
         try:
             self._start_components(bindir)
         except Exception:

@@ -18,5 +18,7 @@ while read -r name; do unset "$name"; done < <(compgen -e | grep -E '^(ANSIBLE_|
 # a .cluster linked to another checkout's (make test-ansible-integration): its real path, so that
 # the lock files beside it (tests/cluster/cluster.py, tests/helpers/mco.py) are the ones it uses
 if [[ -L .cluster ]]; then CLUSTER_DIR="$(readlink -f .cluster)"; export CLUSTER_DIR; fi
+# ansible-test passes no PORT_BASE either: the cluster records the one it was started on
+if [[ -f .cluster/port_base ]]; then PORT_BASE="$(cat .cluster/port_base)"; export PORT_BASE; fi
 make -s venv cluster >&2
 exec .venv/bin/pytest -p no:cacheprovider "$@"
