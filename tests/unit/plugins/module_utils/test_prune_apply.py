@@ -133,8 +133,8 @@ def test_declared_unmanaged_and_other_owners_secrets_are_untouched():
     add_sa(client, 'a', pull=['declared', 'gone', 'by-hand', 'no-owner', 'theirs'])
     add_sa(client, 'b', pull=['declared'])
     before = dict((p, o) for p, o in client.objects.items() if p.startswith('/api/v1/namespaces/a/secrets/'))
-    outcome, result = prune(client, declared_secrets=[dict(namespace='a', name='declared', action='unchanged'),
-                                                       dict(namespace='a', name='gone', action='deleted')])
+    declared = [dict(namespace='a', name='declared', action='unchanged'), dict(namespace='a', name='gone', action='deleted')]
+    outcome, result = prune(client, declared_secrets=declared)
     assert outcome == 'exit' and result['changed']
     assert sorted((s['namespace'], s['name']) for s in result['secrets']) == [('a', 'gone'), ('b', 'declared')]
     for path in (secret_path('a', n) for n in ('declared', 'by-hand', 'no-owner', 'theirs')):
