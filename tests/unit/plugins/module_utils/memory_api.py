@@ -31,7 +31,7 @@ class MemoryClient(Client):
         self.reviews = reviews or (lambda review: {'allowed': True, 'reason': ''})
         self.version = 0
 
-    def conflict_pause(self):
+    def conflict_pause(self, attempt=0):
         pass
 
     def add(self, path, obj):

@@ -499,7 +499,32 @@ def test_read_modify_write_gives_up_after_max_conflict_attempts(server):
     methods = [s[0] for s in server.seen]
     assert methods.count("PUT") == cl.MAX_CONFLICT_ATTEMPTS
     assert methods.count("GET") == cl.MAX_CONFLICT_ATTEMPTS - 1
-    assert len(slept) == cl.MAX_CONFLICT_ATTEMPTS
+    assert len(slept) == cl.MAX_CONFLICT_ATTEMPTS - 1, "a pause after the last attempt only delays the failure"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_conflict_pauses_are_drawn_from_a_window_that_doubles_up_to_the_cap(server, seed):
+    client = client_for(server)
+    slept = sleeps_of(client)
+    cl.random.seed(seed)
+    with pytest.raises(cl.ApiError):
+        client.retry_on_conflict(failing(cl.ApiError(409, "Conflict", "stale")))
+    windows = [min(cl.CONFLICT_PAUSE_CAP, cl.CONFLICT_PAUSE_BASE * 2 ** attempt) for attempt in range(len(slept))]
+    assert len(slept) == cl.MAX_CONFLICT_ATTEMPTS - 1
+    assert all(window / 10 <= pause <= window for pause, window in zip(slept, windows)), (slept, windows)
+    assert windows[-1] == cl.CONFLICT_PAUSE_CAP and sum(windows) < 20, "the worst case stays well under a minute"
+
+
+def test_colliding_writers_spread_out_rather_than_pausing_in_step(server):
+    """Two writers that collided at once pause differently more often than not; with equal pauses they never would."""
+    client = client_for(server)
+    slept = sleeps_of(client)
+    cl.random.seed(0)
+    for _writer in range(200):
+        client.conflict_pause(3)
+    window = cl.CONFLICT_PAUSE_BASE * 8
+    apart = sum(1 for a, b in zip(slept[::2], slept[1::2]) if abs(a - b) > window / 10)
+    assert apart > 60, "only %d of 100 pairs of pauses were more than a tenth of the window apart" % apart
 
 
 def test_read_modify_write_raises_other_errors_at_once(server):
