@@ -21,6 +21,7 @@ import os
 import random
 import re
 import ssl
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -48,8 +49,14 @@ BACKOFF_CAP = 5.0
 CONFLICT_PAUSE_BASE = 0.1
 CONFLICT_PAUSE_CAP = 3.0
 REQUEST_TIMEOUT = 30
+# How long a token from the kubeconfig's refresh hook (exec plugin, auth provider) is reused; a 401 asks again at once.
+REFRESH_EVERY = 10.0
 MAX_PARALLEL = 16
-LIST_PAGE = 5000
+# Items per list page. At OpenShift's tested maximum of 10,000 namespaces every list the modules send
+# (namespaces; secrets and service accounts by name; role bindings at one per namespace) fits in one page:
+# at 5000, a rerun over 10,000 namespaces sent 15 lists instead of 5 (a last, empty page included when
+# exactly 10,000 matched). Larger lists still come page by page.
+LIST_PAGE = 20000
 
 
 def _env(*names):
@@ -401,13 +408,16 @@ class Client(object):
     to the API (reviews, ask) are sent either way.
     """
 
-    def __init__(self, connection, redact=None, sleep=time.sleep, dry_run=False):
+    def __init__(self, connection, redact=None, sleep=time.sleep, dry_run=False, clock=time.monotonic):
         if not HAS_URLLIB3:  # pragma: no cover
             raise ConfigError(missing_required_lib('urllib3'))
         self.conn = connection
         self.dry_run = dry_run
         self.redact = redact or (lambda text: text)
         self.sleep = sleep
+        self.clock = clock
+        self._refresh_lock = threading.Lock()
+        self._refreshed = None  # (when, authorization) from connection.refresh
         self.warnings = []
         self.requests_sent = 0
         kwargs = dict(maxsize=MAX_PARALLEL, block=True, retries=False,
@@ -446,7 +456,20 @@ class Client(object):
 
     # -- one request --------------------------------------------------------------------
 
-    def _headers(self, content_type):
+    def _authorization(self, again=False):
+        """The Authorization from the connection's refresh hook, asked at most every REFRESH_EVERY seconds (None: none).
+
+        The hook of a kubeconfig loaded by the kubernetes library rebuilds its whole configuration
+        (and reads the proxy environment) at each call: once per request it cost an eighth of the
+        client's CPU. again: ask now (the server answered 401 to the one in use).
+        """
+        with self._refresh_lock:
+            now = self.clock()
+            if again or self._refreshed is None or now - self._refreshed[0] >= REFRESH_EVERY:
+                self._refreshed = (now, self.conn.refresh())
+            return self._refreshed[1]
+
+    def _headers(self, content_type, refresh_again=False):
         headers = urllib3.HTTPHeaderDict()
         headers['Accept'] = 'application/json'
         headers['User-Agent'] = USER_AGENT
@@ -454,7 +477,7 @@ class Client(object):
             for item in (value if isinstance(value, list) else [value]):
                 headers.add(key, item)
         if self.conn.refresh is not None:
-            auth = self.conn.refresh()
+            auth = self._authorization(again=refresh_again)
             if auth:
                 headers['Authorization'] = auth
         if content_type:
@@ -468,7 +491,7 @@ class Client(object):
             url += '?' + urlencode(sorted((k, v) for k, v in query.items() if v is not None))
         data = None if body is None else json.dumps(body, separators=(',', ':')).encode('utf-8')
         headers = self._headers(content_type if body is not None else None)
-        attempt = 0
+        attempt, refreshed_after_401 = 0, False
         while True:
             attempt += 1
             try:
@@ -495,6 +518,11 @@ class Client(object):
                 self._warn(warning)
             if resp.status in RETRY_STATUSES and attempt < MAX_ATTEMPTS:
                 self._backoff(attempt, resp.headers.get('Retry-After'))
+                continue
+            if resp.status == 401 and self.conn.refresh is not None and not refreshed_after_401:
+                # the token in use may have expired since it was asked for: ask the hook again, once
+                refreshed_after_401 = True
+                headers = self._headers(content_type if body is not None else None, refresh_again=True)
                 continue
             if resp.status >= 400:
                 raise self._error(resp, method, path)

@@ -439,11 +439,36 @@ def test_refreshed_authorization_replaces_the_static_one(server):
         calls.append(1)
         return "Bearer fake-refreshed-%d" % len(calls)
 
+    now = [100.0]
     conn = cl.Connection(url_of(server), headers={"Authorization": "Bearer fake-stale"}, refresh=refresh)
-    client = cl.Client(conn, sleep=lambda s: None)
+    client = cl.Client(conn, sleep=lambda s: None, clock=lambda: now[0])
     client.request("GET", "/a")
+    now[0] += cl.REFRESH_EVERY - 1
     client.request("GET", "/b")
-    assert [s[2]["Authorization"] for s in server.seen] == ["Bearer fake-refreshed-1", "Bearer fake-refreshed-2"]
+    now[0] += 1
+    client.request("GET", "/c")
+    assert [s[2]["Authorization"] for s in server.seen] == ["Bearer fake-refreshed-1"] * 2 + ["Bearer fake-refreshed-2"]
+    assert len(calls) == 2, "the hook is asked once per REFRESH_EVERY seconds, not at every request"
+
+
+def test_a_401_asks_the_refresh_hook_again_once(server):
+    tokens = iter(["Bearer fake-expired", "Bearer fake-renewed", "Bearer fake-third"])
+    conn = cl.Connection(url_of(server), refresh=lambda: next(tokens))
+    client = cl.Client(conn, sleep=lambda s: None, clock=lambda: 0.0)
+    server.script = [(401, {"reason": "Unauthorized"}, {}), (200, {"ok": True}, {})]
+    assert client.request("GET", "/a") == {"ok": True}
+    assert [s[2]["Authorization"] for s in server.seen] == ["Bearer fake-expired", "Bearer fake-renewed"]
+    server.script = [(401, {"reason": "Unauthorized"}, {})] * 3
+    with pytest.raises(cl.ApiError) as err:
+        client.request("GET", "/b")
+    assert err.value.status == 401 and len(server.seen) == 4, "one more attempt with a renewed token, no loop"
+
+
+def test_a_401_without_a_refresh_hook_fails_at_once(server):
+    server.script = [(401, {"reason": "Unauthorized"}, {})]
+    with pytest.raises(cl.ApiError) as err:
+        cl.Client(cl.Connection(url_of(server), headers={"Authorization": "Bearer fake-bad"})).request("GET", "/a")
+    assert err.value.status == 401 and len(server.seen) == 1
 
 
 def test_refresh_without_a_token_keeps_the_static_authorization(server):
@@ -594,13 +619,13 @@ def test_namespaces_list_is_sorted_unique_and_excluded_by_pattern(server, exclud
 def test_namespaces_by_selector_lists_matching_namespaces(server):
     server.script = [(200, {"items": [item("p-2"), item("p-1"), item("p-skip")]}, {})]
     assert client_for(server).namespaces(selector="team=a", exclude=["*-skip"]) == ["p-1", "p-2"]
-    assert server.seen[0][1] == "/api/v1/namespaces?labelSelector=team%3Da&limit=5000"
+    assert server.seen[0][1] == "/api/v1/namespaces?labelSelector=team%3Da&limit=20000"
 
 
 def test_namespaces_without_any_option_lists_every_namespace(server):
     server.script = [(200, {"items": [item("b"), item("a")]}, {})]
     assert client_for(server).namespaces() == ["a", "b"]
-    assert server.seen[0][1] == "/api/v1/namespaces?limit=5000"
+    assert server.seen[0][1] == "/api/v1/namespaces?limit=20000"
 
 
 def test_existing_namespaces_reads_each_of_few(server):
@@ -613,7 +638,7 @@ def test_existing_namespaces_reads_each_of_few(server):
 def test_existing_namespaces_lists_once_for_many(server):
     server.script = [(200, {"items": [item("a"), item("c"), item("unrelated")]}, {})]
     assert client_for(server).existing_namespaces(["a", "b", "c", "d"]) == {"a", "c"}
-    assert paths(server) == ["/api/v1/namespaces?limit=5000"]
+    assert paths(server) == ["/api/v1/namespaces?limit=20000"]
 
 
 def test_existing_namespaces_reads_each_when_listing_is_forbidden(server):
@@ -623,7 +648,7 @@ def test_existing_namespaces_reads_each_when_listing_is_forbidden(server):
                      ("GET", "/api/v1/namespaces/c"): (200, item("c"), {})}
     assert client_for(server).existing_namespaces(["a", "b", "c"]) == {"a", "c"}
     assert paths(server) == ["/api/v1/namespaces/a", "/api/v1/namespaces/b", "/api/v1/namespaces/c",
-                             "/api/v1/namespaces?limit=5000"]
+                             "/api/v1/namespaces?limit=20000"]
 
 
 def test_existing_namespaces_raises_other_list_errors(server):
@@ -648,7 +673,7 @@ def test_list_by_namespace_lists_cluster_wide_once_for_many(server):
     server.script = [(200, {"items": [item("s1", "a"), item("s2", "a"), item("s3", "c"), item("s4", "elsewhere")]}, {})]
     found = client_for(server).list_by_namespace("secrets", ["a", "b", "c"], field_selector="type=x")
     assert found == {"a": [item("s1", "a"), item("s2", "a")], "b": [], "c": [item("s3", "c")]}
-    assert paths(server) == ["/api/v1/secrets?fieldSelector=type%3Dx&limit=5000"]
+    assert paths(server) == ["/api/v1/secrets?fieldSelector=type%3Dx&limit=20000"]
 
 
 def test_list_by_namespace_lists_each_of_few(server):
@@ -656,7 +681,7 @@ def test_list_by_namespace_lists_each_of_few(server):
                      ("GET", "/api/v1/namespaces/b/secrets"): (200, {"items": []}, {})}
     found = client_for(server).list_by_namespace("secrets", ["a", "b"])
     assert found == {"a": [item("s1", "a")], "b": []}
-    assert paths(server) == ["/api/v1/namespaces/a/secrets?limit=5000", "/api/v1/namespaces/b/secrets?limit=5000"]
+    assert paths(server) == ["/api/v1/namespaces/a/secrets?limit=20000", "/api/v1/namespaces/b/secrets?limit=20000"]
 
 
 def test_list_by_namespace_lists_each_when_the_cluster_wide_list_is_forbidden(server):
@@ -668,7 +693,7 @@ def test_list_by_namespace_lists_each_when_the_cluster_wide_list_is_forbidden(se
     found = client_for(server).list_by_namespace("rolebindings", ["a", "b", "c"], group="rbac.authorization.k8s.io",
                                                  field_selector="metadata.name=rb")
     assert found == {"a": [item("rb", "a")], "b": [], "c": []}
-    query = "?fieldSelector=metadata.name%3Drb&limit=5000"
+    query = "?fieldSelector=metadata.name%3Drb&limit=20000"
     assert paths(server) == sorted([group + "/rolebindings" + query] +
                                    [group + "/namespaces/%s/rolebindings" % ns + query for ns in "abc"])
 
@@ -693,7 +718,7 @@ def test_objects_by_namespace_gives_the_named_object_or_none(server):
     server.script = [(200, {"items": [item("pull", "a"), item("pull", "c")]}, {})]
     found = client_for(server).objects_by_namespace("secrets", "pull", ["a", "b", "c"])
     assert found == {"a": item("pull", "a"), "b": None, "c": item("pull", "c")}
-    assert paths(server) == ["/api/v1/secrets?fieldSelector=metadata.name%3Dpull&limit=5000"]
+    assert paths(server) == ["/api/v1/secrets?fieldSelector=metadata.name%3Dpull&limit=20000"]
 
 
 def test_objects_by_namespace_falls_back_to_namespace_lists_when_forbidden(server):
