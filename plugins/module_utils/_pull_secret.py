@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _credential_lookup as cl
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
@@ -57,6 +58,13 @@ def read_secret_config(secret):
     return config, layout_error(raw, secret.get('type'))
 
 
+# The same declaration gives the same document in every namespace: the kubelet's reading of a document
+# is kept for the last few documents seen, so that 10,000 namespaces cost one reading (a rerun over
+# 10,000 spent most of its time reading the same Secret again and again).
+KUBELET_READINGS_KEPT = 64
+
+
+@functools.lru_cache(maxsize=KUBELET_READINGS_KEPT)
 def layout_error(raw, secret_type):
     """Why the kubelet reads no registry from raw for a Secret of secret_type (the other layout), or None."""
     for problem in cl.document_problems(raw, cl.KUBELET, secret_type):
@@ -72,9 +80,16 @@ def read_secret_auths(secret):
 
 
 def kubelet_view(auths, layout):
-    """What the kubelet reads from auths written in layout (cl.consumer_view): the basis of "unchanged"."""
-    secret_type = dc.TYPES[layout][0]
-    return cl.consumer_view(dc.serialize(auths, layout=layout), cl.KUBELET, secret_type)
+    """What the kubelet reads from auths written in layout (cl.consumer_view): the basis of "unchanged".
+
+    The value is shared between calls with the same document: compare it, never change it.
+    """
+    return _kubelet_view_of(dc.serialize(auths, layout=layout), dc.TYPES[layout][0])
+
+
+@functools.lru_cache(maxsize=KUBELET_READINGS_KEPT)
+def _kubelet_view_of(document, secret_type):
+    return cl.consumer_view(document, cl.KUBELET, secret_type)
 
 
 def same_auths(a, b, layout='dockerconfigjson'):
