@@ -28,10 +28,10 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from urllib.parse import urlencode
 
-from ansible_collections.ocp.registry_access.plugins.module_utils._constants import (  # noqa: F401 pylint: disable=unused-import
-    COLLECTION_VERSION, MANAGED_BY, MAX_CONFLICT_ATTEMPTS, USER_AGENT, one_line, resource_path,
+from ansible_collections.ocp.registry_access.plugins.module_utils._constants import (
+    MAX_CONFLICT_ATTEMPTS, USER_AGENT, one_line, resource_path,
 )
-from ansible_collections.ocp.registry_access.plugins.module_utils._errors import ApiError, ConfigError  # noqa: F401
+from ansible_collections.ocp.registry_access.plugins.module_utils._errors import ApiError, ConfigError
 
 try:
     import urllib3

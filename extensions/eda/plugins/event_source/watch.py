@@ -150,6 +150,7 @@ _import_path()
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator  # noqa: E402 (after the path is set)
 from ansible_collections.ocp.registry_access.plugins.module_utils import _cluster  # noqa: E402
+from ansible_collections.ocp.registry_access.plugins.module_utils._constants import one_line  # noqa: E402
 from ansible_collections.ocp.registry_access.plugins.module_utils._eda import (  # noqa: E402
     BOOKMARK, ERROR, KINDS, MANAGED_SELECTOR, NAMESPACES, ROLE_BINDINGS, SECRETS, SERVICE_ACCOUNTS,
     Coalescer, Tracker, backoff_delay, batch_event, parse_selector, watch_error_is_gone,
@@ -300,7 +301,7 @@ class Watcher(threading.Thread):
                 if watch_error_is_gone(obj):
                     self.failures = 0
                     return True
-                raise ApiError(obj.get('code'), obj.get('reason'), _cluster.one_line(obj.get('message') or ''),
+                raise ApiError(obj.get('code'), obj.get('reason'), one_line(obj.get('message') or ''),
                                'WATCH', WATCHED[self.kind]['path'])
             if self.failures:
                 LOG.info('watch of %s resumed from resourceVersion %s', self.kind, self.rv)
@@ -322,7 +323,7 @@ class Watcher(threading.Thread):
                 gone, message = gone or e.status == 410, str(e)
             except Exception as e:  # pylint: disable=broad-except
                 # connection reset, timeout, server gone: reconnect and resume from self.rv
-                message = self.client.redact(_cluster.one_line('%s: %s' % (type(e).__name__, e)))
+                message = self.client.redact(one_line('%s: %s' % (type(e).__name__, e)))
             if message is None:
                 continue  # the server ended the watch (timeoutSeconds): resume at once
             self.failures += 1

@@ -12,14 +12,15 @@ import urllib3
 import yaml
 
 from ansible_collections.ocp.registry_access.plugins.module_utils import _cluster as cl
+from ansible_collections.ocp.registry_access.plugins.module_utils import _constants as const
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 
 
 def test_version_matches_galaxy_yml():
     with open(os.path.join(REPO, "galaxy.yml")) as f:
-        assert yaml.safe_load(f)["version"] == cl.COLLECTION_VERSION
-    assert cl.USER_AGENT == "ocp.registry_access/" + cl.COLLECTION_VERSION
+        assert yaml.safe_load(f)["version"] == const.COLLECTION_VERSION
+    assert cl.USER_AGENT == "ocp.registry_access/" + const.COLLECTION_VERSION
 
 
 @pytest.mark.parametrize("args,expected", [

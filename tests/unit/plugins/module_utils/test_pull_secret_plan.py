@@ -9,7 +9,7 @@ import pytest
 from ansible_collections.ocp.registry_access.plugins.module_utils import _dockerconfig as dc
 from ansible_collections.ocp.registry_access.plugins.module_utils import _pull_secret as ps
 from ansible_collections.ocp.registry_access.plugins.module_utils._constants import CREATE, RECREATE, UNCHANGED, UPDATE
-from ansible_collections.ocp.registry_access.plugins.module_utils._cluster import MANAGED_BY
+from ansible_collections.ocp.registry_access.plugins.module_utils._constants import MANAGED_BY
 
 # Recognisable fake credentials; tests assert they never show up in views or results.
 PASSWORD = 'fake-Pa55word-pullsecret-xyzzy'
