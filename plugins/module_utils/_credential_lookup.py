@@ -261,6 +261,8 @@ def _go_json_load(raw: Any) -> Any:
     try:
         # Python >= 3.12 parses deeper than its recursion limit: the walk over the value is what runs out then
         return _fix_strings(json.loads(text, object_pairs_hook=_pairs, parse_constant=_reject_constant))
+    except _GoJSONError:
+        raise
     except (ValueError, RecursionError) as e:
         raise _GoJSONError('not valid JSON (%s)' % (e.msg if isinstance(e, json.JSONDecodeError) else 'too deep'))
 

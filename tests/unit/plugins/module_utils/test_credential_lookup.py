@@ -648,3 +648,12 @@ def test_consumer_view_decides_unchanged_on_what_the_consumer_reads():
     assert view[(cl.CONTAINERS_IMAGE, 'registry', 'quay.io')] == [('quay.io', 'invalid')]
     assert view[(cl.CONTAINERS_IMAGE, 'registry', 'r.io')] == [('r.io', ('', '', ''))]
     assert view[(cl.CONTAINERS_IMAGE, 'helper', 'gcr.io')] == ['gcloud'] and len(view) == 3
+
+
+@pytest.mark.parametrize('constant', ['NaN', 'Infinity', '-Infinity'])
+def test_a_json_constant_go_rejects_is_named_not_called_too_deep(constant):
+    document = '{"auths": {"quay.io": {"auth": %s}}}' % constant
+    for consumer in (cl.KUBELET, cl.CONTAINERS_IMAGE):
+        messages = [p.message for p in cl.problems(document, consumer)]
+        assert any('%s is not JSON' % constant in m for m in messages), messages
+        assert not any('too deep' in m for m in messages), messages
