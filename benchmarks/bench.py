@@ -54,6 +54,7 @@ import page  # noqa: E402  (benchmarks/page.py, beside this file)
 from audit import WRITE_VERBS, AuditLog  # noqa: E402
 from cluster import Cluster, build  # noqa: E402
 from kube import Api, ApiError  # noqa: E402
+from processes import process_tree  # noqa: E402
 
 BENCH_AGENT = "ocp-registry-access-bench"
 CLUSTER_DIR = os.environ.get("BENCH_CLUSTER_DIR") or os.path.join(REPO, ".cluster-bench")
@@ -160,25 +161,6 @@ def proc_status_kib(pid, field):
 def loadavg():
     with open("/proc/loadavg") as f:
         return [float(x) for x in f.read().split()[:3]]
-
-
-def process_tree(root):
-    """root and all its descendants (from /proc/<pid>/task/<tid>/children)."""
-    out, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        try:
-            tasks = os.listdir("/proc/%d/task" % pid)
-        except OSError:
-            continue
-        for tid in tasks:
-            try:
-                with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
-                    todo.extend(int(c) for c in f.read().split())
-            except (OSError, ValueError):
-                pass
-    return out
 
 
 def process_label(pid, root):

@@ -7,6 +7,7 @@ import time
 
 import yaml
 
+from helpers.processes import kill_all, process_tree
 from helpers.runner import REPO, register_secret
 
 RULEBOOK = "ocp.registry_access.watch_and_enforce"
@@ -75,6 +76,9 @@ class Rulebook:
             raise AssertionError("ansible-rulebook still runs after %ds:\n%s" % (timeout, self.output[-4000:]))
 
     def stop(self):
+        """Stop ansible-rulebook and everything it started: ansible-runner runs each playbook in a session
+        of its own (a pty), out of reach of the rulebook's process group, so its tree is taken first."""
+        tree = process_tree(self.proc.pid)
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -82,6 +86,7 @@ class Rulebook:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(5)
+        kill_all(tree[1:] + process_tree(self.proc.pid)[1:])
         self.log.close()
 
 
