@@ -649,7 +649,8 @@ class Client(object):
             raise
 
     def conflict_pause(self, attempt=0):
-        """The pause after the attempt-th 409 (0 first): anywhere up to CONFLICT_PAUSE_BASE * 2**attempt (capped).
+        """The pause after the attempt-th 409 (0 first): random, between a tenth of and the whole window,
+        CONFLICT_PAUSE_BASE * 2**attempt capped at CONFLICT_PAUSE_CAP.
 
         The window doubles with each conflict and the pause is drawn from all of it, so that writers
         that collided spread out instead of colliding again in step (20 writers on one service

@@ -22,6 +22,10 @@ description:
     C(rbac.authorization.kubernetes.io/autoupdate=false); OpenShift's C(system:image-pullers) is never touched.
   - Objects without the managed-by label or without this owner's marker are never touched, so two declarations with
     different owners never prune each other.
+  - Pods are not changed. The kubelet pulls with the C(imagePullSecrets) of the pod itself, copied from its service
+    account when the pod was created, so a pod made before the prune still names the deleted secret. It keeps
+    running, but an image it must pull again (a container restart with C(imagePullPolicy=Always), or after the
+    node removed the image) gets no credential from it. Roll out the workloads that still pull from a registry whose secret was pruned.
   - The role C(ocp.registry_access.project_access) runs it with C(project_access_prune=true), passing the results of
     its pull secret and image puller tasks, which name what the declaration holds in check mode too.
 author:
