@@ -26,6 +26,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.common.warnings import warn
 from urllib.parse import urlencode
 
 from ansible_collections.ocp.registry_access.plugins.module_utils._constants import (
@@ -196,10 +197,32 @@ class ClusterModule(AnsibleModule):
     def _load_params(self):
         super()._load_params()
         if isinstance(self.params, dict):
+            _stringify_scalars_for_suboptions(self.argument_spec, self.params)
             self.no_log_values.update(connection_secret_values(self.params))
             # AnsibleModule collects the no_log options' values only if every option validates: one bad
             # suboption (registries: [null]) and api_key or a password would be echoed in the failure.
             self.no_log_values.update(_no_log_strings(self.argument_spec, self.params))
+
+
+def _stringify_scalars_for_suboptions(spec, params):
+    """Turn a boolean or a number given to a dict option with suboptions into its text, in place.
+
+    ansible-core (2.16 to 2.21) validates a dict option's suboptions before it checks that it has a
+    dict: expected: false raised a TypeError out of AnsibleModule (a traceback) instead of a validation
+    error. Given text, it fails as for any other value that is not a dict. (A list of dicts holding a
+    scalar is refused cleanly already.)
+    """
+    for name, option in spec.items():
+        if not option.get('options'):
+            continue
+        for key in [name] + list(option.get('aliases') or []):
+            value = params.get(key)
+            if option.get('type') == 'dict' and isinstance(value, (bool, int, float)):
+                warn('%s: %r is not a dict' % (key, value))
+                params[key] = str(value)
+            for item in (value if isinstance(value, list) else [value]):
+                if isinstance(item, dict):
+                    _stringify_scalars_for_suboptions(option['options'], item)
 
 
 def _no_log_strings(spec, params):

@@ -1115,3 +1115,29 @@ def test_retry_on_conflict_plans_again_and_says_what_kept_changing(server):
     with pytest.raises(cl.ApiError) as err:
         client.retry_on_conflict(failing(cl.ApiError(422, "Invalid", "bad")))
     assert err.value.status == 422
+
+
+SUBOPTIONS_SPEC = {
+    "expected": {"type": "dict", "aliases": ["exp"], "options": {
+        "items": {"type": "list", "elements": "dict", "options": {"inner": {"type": "dict", "options": {"a": {"type": "str"}}}}}}},
+    "registries": {"type": "list", "elements": "dict", "options": {"server": {"type": "str"}}},
+}
+
+
+@pytest.mark.parametrize("params", [
+    {"expected": False}, {"expected": 5}, {"exp": 1.5}, {"expected": {"items": [{"inner": True}]}},
+])
+def test_a_scalar_where_suboptions_are_expected_is_a_validation_error_not_a_traceback(params):
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    params = json.loads(json.dumps(params))
+    with pytest.raises(TypeError):
+        ArgumentSpecValidator(SUBOPTIONS_SPEC).validate(json.loads(json.dumps(params)))  # ansible-core's own bug
+    cl._stringify_scalars_for_suboptions(SUBOPTIONS_SPEC, params)
+    assert ArgumentSpecValidator(SUBOPTIONS_SPEC).validate(params).errors, "the value must still be refused"
+
+
+def test_dicts_lists_and_text_where_suboptions_are_expected_are_left_as_they_are():
+    params = {"expected": {"items": [{"inner": {"a": "x"}}, 5]}, "registries": ["text", True, {"server": "s"}], "other": 5}
+    before = json.loads(json.dumps(params))
+    cl._stringify_scalars_for_suboptions(SUBOPTIONS_SPEC, params)
+    assert params == before
